@@ -1,0 +1,147 @@
+"""The ``twin`` command line.
+
+Exit codes: 0 success, 2 bad input (every problem printed as ``file:line: message``),
+1 internal error (``--debug`` shows the traceback).
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import traceback
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from twin import __version__
+from twin.problems import ProblemList
+
+err_console = Console(stderr=True, highlight=False)
+out_console = Console(highlight=False)
+
+EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
+
+
+def _report_problems(error: ProblemList) -> None:
+    for problem in error.problems:
+        err_console.print(f"[red]{problem}[/red]", soft_wrap=True)
+    n = len(error.problems)
+    err_console.print(f"{n} problem{'s' if n != 1 else ''} found; nothing was run.")
+
+
+def handle_errors(func):
+    """Map exceptions to exit codes and one-line messages (tracebacks only with --debug)."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        ctx = click.get_current_context()
+        debug = ctx.find_root().params.get("debug", False)
+        from twin.reports.writer import ReportExists
+        try:
+            return func(*args, **kwargs)
+        except ProblemList as exc:
+            if debug:
+                traceback.print_exc()
+            _report_problems(exc)
+            ctx.exit(EXIT_INPUT)
+        except ReportExists as exc:
+            err_console.print(f"[red]{exc}[/red]")
+            ctx.exit(EXIT_INPUT)
+        except KeyboardInterrupt:
+            err_console.print("[yellow]interrupted; no report was written[/yellow]")
+            ctx.exit(130)
+        except click.exceptions.Exit:
+            raise
+        except Exception as exc:  # an internal error: a bug, not the user's input
+            if debug:
+                traceback.print_exc()
+            err_console.print(f"[red]internal error: {type(exc).__name__}: {exc}[/red]\n"
+                              "run again with --debug for the traceback, and please report it")
+            ctx.exit(EXIT_INTERNAL)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="twin")
+@click.option("--debug", is_flag=True, help="Show tracebacks of errors.")
+def cli(debug: bool) -> None:
+    """twin: a supply chain digital twin for disruption stress testing."""
+
+
+@cli.command()
+@click.argument("scenario", type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Report folder (default: reports/<scenario>-<timestamp>).")
+@click.option("--replications", type=click.IntRange(min=1), default=None, help="Override the scenario's replications.")
+@click.option("--seed", type=click.IntRange(min=0), default=None, help="Override the scenario's seed.")
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="Worker processes (default: all cores).")
+@click.option("--overwrite", is_flag=True, help="Replace the report folder if it exists.")
+@click.option("--quiet", is_flag=True, help="No progress bar and no summary.")
+@handle_errors
+def run(scenario: Path, out, replications, seed, workers, overwrite, quiet) -> None:
+    """Simulate baseline and SCENARIO on common random numbers and write the report."""
+    from twin.run import run_scenario
+    from twin.scenario import load_scenario
+    from twin.summary import print_summary
+
+    loaded = load_scenario(scenario)
+    total = replications or loaded.spec.replications
+    columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("replications"), TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn()]
+    with Progress(*columns, console=err_console, disable=quiet, transient=False) as bar:
+        task = bar.add_task(f"{loaded.name}", total=total)
+        report = run_scenario(scenario, out=out, replications=replications, seed=seed, workers=workers,
+                              overwrite=overwrite, scenario=loaded,
+                              progress=lambda done, _total: bar.update(task, completed=done))
+    if not quiet:
+        print_summary(report, out_console)
+    else:
+        out_console.print(str(report.path))
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@handle_errors
+def validate(files: tuple[Path, ...]) -> None:
+    """Check network and scenario FILES without running them; print every problem."""
+    from twin.network import load_network
+    from twin.problems import Problem
+    from twin.scenario import load_scenario
+    from twin.yamlio import load_yaml
+
+    problems: list[Problem] = []
+    checked = []
+    for path in files:
+        try:
+            doc = load_yaml(path)
+            data = doc.data if isinstance(doc.data, dict) else {}
+            if "horizon_days" in data or "disruptions" in data or "network" in data:
+                scenario = load_scenario(path)
+                checked.append(f"{path}: scenario '{scenario.name}' on network '{scenario.model.name}' "
+                               f"({scenario.model.n_nodes} nodes, {scenario.model.n_skus} SKUs), "
+                               f"{len(scenario.spec.disruptions)} disruption(s)")
+            elif "nodes" in data or "skus" in data:
+                model = load_network(path)
+                checked.append(f"{path}: network '{model.name}' ({model.n_nodes} nodes, {model.n_skus} SKUs, "
+                               f"{len(model.lanes)} lanes)")
+            else:
+                problems.append(Problem(str(path), 1, "neither a network (needs 'nodes') nor a scenario "
+                                                      "(needs 'network' and 'horizon_days')"))
+        except ProblemList as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise ProblemList(problems)
+    for line in checked:
+        out_console.print(f"[green]ok[/green] {line}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    sys.exit(cli.main(prog_name="twin", standalone_mode=True))
+
+
+if __name__ == "__main__":
+    main()

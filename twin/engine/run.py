@@ -1,0 +1,174 @@
+"""Simulate one variant of one replication: the engine's whole interface.
+
+Random numbers come from three streams derived from ``(seed, replication)``
+with :class:`numpy.random.SeedSequence`: demand, lead times and events.
+Baseline and scenario of a replication use the same streams (common random
+numbers); the streams never depend on what a variant does, so a scenario
+without disruptions reproduces its baseline exactly.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from twin import ledger
+from twin.disruptions import Disruptions
+from twin.engine import components as comp
+from twin.engine import steps
+from twin.engine.state import State
+from twin.engine.transport import Shipper
+from twin.model import STOCK, STORE, SUPPLIER, Model
+from twin.sampling import duration_from_uniform, negbin_from_uniform, normal_from_uniform, poisson_from_uniform
+
+DEMAND, LEAD_TIME, EVENTS = 0, 1, 2
+#: Days of transit draws beyond the horizon (departures delayed past the end reuse the last day's draw).
+_TABLE_SLACK_DAYS = 60
+
+
+def stream(seed: int, replication: int, purpose: int) -> np.random.Generator:
+    """The generator of one purpose (demand, lead time, events) of one replication."""
+    seq = np.random.SeedSequence(seed, spawn_key=(replication, purpose))
+    return np.random.Generator(np.random.PCG64(seq))
+
+
+@dataclass
+class RunResult:
+    """What one simulated variant produced."""
+
+    daily: dict[str, np.ndarray]   # metric -> (days, nodes)
+    sku: dict[str, np.ndarray]     # metric -> (skus,), summed over KPI days and nodes
+    flows: dict[str, np.ndarray]   # shipment legs
+    seconds: float
+
+
+class DemandSource:
+    """Customer demand of the store tier, one day at a time, from a uniform stream."""
+
+    def __init__(self, model: Model, rows: slice, rng: np.random.Generator):
+        self.model, self.rows, self.rng = model, rows, rng
+        dists = model.demand_dist[rows]
+        self.groups: dict[str, np.ndarray] = {}
+        for dist in sorted(set(d for d in dists if d)):
+            self.groups[dist] = np.array([i for i, d in enumerate(dists) if d == dist])
+        self.mean = model.demand_mean[rows]
+        self.sd = model.demand_sd[rows]
+        self.shape = self.mean.shape
+
+    def sample(self, day: int) -> np.ndarray:
+        u = self.rng.random(self.shape)
+        factor = self.model.day_factor(day)[self.rows][:, None]
+        out = np.zeros(self.shape)
+        for dist, idx in self.groups.items():
+            whole = len(idx) == self.shape[0]
+            uu = u if whole else u[idx]
+            mean = self.mean * factor if whole else (self.mean[idx] * factor[idx])
+            if dist == "poisson":
+                x = poisson_from_uniform(uu, mean).reshape(uu.shape)
+            elif dist == "deterministic":
+                x = np.array(mean, dtype=np.float64, copy=True)
+            else:
+                sd = self.sd * factor if whole else (self.sd[idx] * factor[idx])
+                fn = normal_from_uniform if dist == "normal" else negbin_from_uniform
+                x = fn(uu, mean, sd).reshape(uu.shape)
+            if whole:
+                out = x
+            else:
+                out[idx] = x
+        return out
+
+
+def _protection(model: Model) -> np.ndarray:
+    out = np.ones((model.n_nodes, model.n_skus))
+    for link in model.links:
+        out[link.child, link.skus] = link.protection_days + model.review_days[link.child] - 1
+    return out
+
+
+def simulate(model: Model, horizon_days: int, warmup_days: int, disruptions: Disruptions,
+             seed: int, replication: int, check_ledger: bool = True) -> RunResult:
+    """Run one variant of one replication and return its records.
+
+    Raises
+    ------
+    twin.ledger.ConservationError
+        If the stock ledger does not balance (never expected; it guards the engine).
+    """
+    started = time.perf_counter()
+    state = State(model, horizon_days, warmup_days)
+    lead_rng = stream(seed, replication, LEAD_TIME)
+    table_days = horizon_days + _TABLE_SLACK_DAYS
+    lane_u = lead_rng.random((len(model.lanes), table_days))
+    transit = np.array([duration_from_uniform(lane.transit.as_dict(), lane_u[j])
+                        for j, lane in enumerate(model.lanes)]).reshape(len(model.lanes), table_days)
+    processing = {row: duration_from_uniform(spec.as_dict(), lead_rng.random(table_days))
+                  for row, spec in sorted(model.processing.items())}
+    env = comp.environment()
+    shipper = Shipper(state, disruptions, transit, processing, now=env.now)
+    plans = steps.source_plans(model)
+    forecasts = steps.Forecasts(model)
+    protection = _protection(model)
+
+    carrier = comp.Carrier(state=state, shipper=shipper, env=env)
+    for row in model.hub_rows:
+        carrier.hubs[row] = comp.Hub(state=state, shipper=shipper, carrier=carrier, row=row, env=env)
+    for closure in disruptions.closures:
+        comp.Switch(hub=carrier.hubs[closure.row], start=closure.window.start, end=closure.window.end, env=env)
+
+    def ship(link, units, day):
+        carrier.send(shipper.first_leg(link, units, day))
+
+    comp.Dock(state=state, env=env)
+    for order, tier in enumerate(model.tiers):
+        work = _tier_work(model, tier, state, plans, forecasts, protection, ship,
+                          stream(seed, replication, DEMAND) if tier.role == STORE else None)
+        comp.TierCycle(state=state, order=order, work=work, env=env)
+    comp.Bookkeeper(state=state, env=env)
+    env.run(till=horizon_days + 0.5)
+
+    if check_ledger:
+        ledger.check(model, state.daily)
+    return RunResult(daily=state.daily, sku=state.sku, flows=shipper.flows(),
+                     seconds=time.perf_counter() - started)
+
+
+def _tier_work(model, tier, state, plans, forecasts, protection, ship, demand_rng):
+    rows = tier.rows
+    sources = [plans[r] for r in range(tier.start, tier.stop) if r in plans]
+    dynamic = [r for r in range(tier.start, tier.stop) if r in forecasts.state]
+
+    if tier.role == STORE:
+        demand = DemandSource(model, rows, demand_rng)
+
+        def work(day):
+            d = demand.sample(day)
+            steps.serve_customers(state, rows, d, day)
+            for r in dynamic:
+                forecasts.observe(r, d[r - tier.start])
+            steps.review(state, rows, day, forecasts, protection)
+        return work
+
+    if tier.role == STOCK:
+        def work(day):
+            for plan in sources:
+                observed = steps.fill_orders(state, plan, day, ship)
+                if plan.row in forecasts.state:
+                    forecasts.observe(plan.row, observed)
+            for r in dynamic:
+                if r not in plans:
+                    forecasts.observe(r, np.zeros(model.n_skus))
+            steps.review(state, rows, day, forecasts, protection)
+        return work
+
+    assert tier.role == SUPPLIER
+
+    def work(day):
+        for plan in sources:
+            steps.fill_orders(state, plan, day, ship, capacity_units=float(model.capacity[plan.row]),
+                              unlimited_stock=True)
+    return work
+
+
+__all__ = ["simulate", "RunResult", "stream", "STOCK"]

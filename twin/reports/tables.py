@@ -1,0 +1,186 @@
+"""Result tables (pandas) from the engine's records of every variant and replication."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from twin.engine import RunResult
+from twin.model import Model
+from twin.reports.columns import COST_COLUMNS, DAILY, NETWORK, NODES, SKUS, FLOWS
+
+Results = list[dict[str, RunResult]]  # [replication][variant]
+
+
+def _variants(results: Results) -> list[str]:
+    return list(results[0].keys())
+
+
+def daily_arrays(model: Model, result: RunResult) -> dict[str, np.ndarray]:
+    """The engine's daily records plus derived columns (days of supply, totals, profit)."""
+    d = dict(result.daily)
+    rate = model.daily_demand_units
+    with np.errstate(divide="ignore", invalid="ignore"):
+        d["days_of_supply"] = np.where(rate > 0, d["on_hand_units"] / rate, np.nan)
+    d["total_cost_usd"] = sum(d[c] for c in COST_COLUMNS)
+    d["profit_usd"] = d["revenue_usd"] - d["total_cost_usd"]
+    return d
+
+
+def daily_table(model: Model, results: Results, warmup_days: int) -> pd.DataFrame:
+    """``daily.parquet``: one row per variant x replication x day x node."""
+    frames = []
+    n = model.n_nodes
+    for variant in _variants(results):
+        for rep, by_variant in enumerate(results):
+            d = daily_arrays(model, by_variant[variant])
+            days = d["on_hand_units"].shape[0]
+            block = {
+                "variant": np.full(days * n, variant),
+                "replication": np.full(days * n, rep, dtype=np.int32),
+                "day": np.repeat(np.arange(days, dtype=np.int32), n),
+                "warmup": np.repeat(np.arange(days) < warmup_days, n),
+                "node": np.tile(np.array(model.node_ids), days),
+                "kind": np.tile(np.array(model.kinds), days),
+            }
+            for column in DAILY:
+                if column not in block:
+                    block[column] = d[column].ravel()
+            frames.append(pd.DataFrame(block, columns=list(DAILY)))
+    table = pd.concat(frames, ignore_index=True)
+    for column in ("variant", "node", "kind"):
+        table[column] = table[column].astype("category")
+    return table
+
+
+_SUMS = ("demand_units", "filled_from_stock_units", "sold_units", "lost_units", "orders_placed",
+         "ordered_units", "received_units", "shipped_units", "revenue_usd", *COST_COLUMNS,
+         "total_cost_usd", "profit_usd", "lost_margin_usd")
+
+
+def _node_kpis(model: Model, d: dict[str, np.ndarray], days: slice) -> dict[str, np.ndarray]:
+    """KPIs per node over ``days`` (arrays over nodes)."""
+    out: dict[str, np.ndarray] = {}
+    for name in _SUMS:
+        out[name] = d[name][days].sum(axis=0)
+    out["days"] = np.full(model.n_nodes, d["on_hand_units"][days].shape[0])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["fill_rate"] = np.where(out["demand_units"] > 0,
+                                    out["filled_from_stock_units"] / out["demand_units"], np.nan)
+    short = d["demand_units"][days] - d["filled_from_stock_units"][days] > 1e-9
+    out["stockout_days"] = short.sum(axis=0)
+    ordered, demand = d["ordered_units"][days], d["demand_units"][days]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        var_demand = demand.var(axis=0, ddof=1) if demand.shape[0] > 1 else np.full(model.n_nodes, np.nan)
+        var_ordered = ordered.var(axis=0, ddof=1) if ordered.shape[0] > 1 else np.full(model.n_nodes, np.nan)
+        out["bullwhip_ratio"] = np.where(var_demand > 0, var_ordered / var_demand, np.nan)
+    out["avg_on_hand_units"] = d["on_hand_units"][days].mean(axis=0)
+    out["avg_in_transit_units"] = d["in_transit_units"][days].mean(axis=0)
+    out["avg_backorder_units"] = d["backorder_units"][days].mean(axis=0)
+    dos = d["days_of_supply"][days]
+    finite = np.isfinite(dos).any(axis=0)
+    out["avg_days_of_supply"] = np.where(finite, np.nanmean(np.where(np.isfinite(dos), dos, 0), axis=0), np.nan)
+    out["min_days_of_supply"] = np.where(finite, np.nanmin(np.where(np.isfinite(dos), dos, np.inf), axis=0), np.nan)
+    return out
+
+
+def _network_kpis(model: Model, d: dict[str, np.ndarray], days: slice) -> dict[str, float]:
+    kinds = np.array(model.kinds)
+    stores = kinds == "store"
+    stocking = np.isin(kinds, ("dc", "store"))
+    out: dict[str, float] = {"days": float(d["on_hand_units"][days].shape[0])}
+    out["demand_units"] = float(d["demand_units"][days][:, stores].sum())
+    out["filled_from_stock_units"] = float(d["filled_from_stock_units"][days][:, stores].sum())
+    out["fill_rate"] = out["filled_from_stock_units"] / out["demand_units"] if out["demand_units"] > 0 else np.nan
+    out["lost_units"] = float(d["lost_units"][days][:, stores].sum())
+    out["avg_on_hand_units"] = float(d["on_hand_units"][days][:, stocking].sum(axis=1).mean())
+    out["avg_in_transit_units"] = float(d["in_transit_units"][days][:, stocking].sum(axis=1).mean())
+    out["avg_backorder_units"] = float(d["backorder_units"][days].sum(axis=1).mean())
+    rate = float(model.daily_demand_units[stores].sum())
+    out["avg_days_of_supply"] = out["avg_on_hand_units"] / rate if rate > 0 else np.nan
+    for name in ("revenue_usd", *COST_COLUMNS, "total_cost_usd", "profit_usd", "lost_margin_usd"):
+        out[name] = float(d[name][days].sum())
+    return out
+
+
+def node_table(model: Model, results: Results, warmup_days: int) -> pd.DataFrame:
+    """``nodes.parquet``: KPIs per variant x replication x node after the warm-up."""
+    rows = []
+    for variant in _variants(results):
+        for rep, by_variant in enumerate(results):
+            d = daily_arrays(model, by_variant[variant])
+            k = _node_kpis(model, d, slice(warmup_days, None))
+            block = {"variant": variant, "replication": rep, "node": model.node_ids, "kind": model.kinds}
+            block.update({c: k[c] for c in NODES if c not in block})
+            rows.append(pd.DataFrame(block, columns=list(NODES)))
+    return pd.concat(rows, ignore_index=True)
+
+
+def network_table(model: Model, results: Results, warmup_days: int) -> pd.DataFrame:
+    """``network.parquet``: network KPIs per variant x replication after the warm-up."""
+    rows = []
+    for variant in _variants(results):
+        for rep, by_variant in enumerate(results):
+            d = daily_arrays(model, by_variant[variant])
+            k = _network_kpis(model, d, slice(warmup_days, None))
+            rows.append({"variant": variant, "replication": rep, **{c: k[c] for c in NETWORK if c in k}})
+    return pd.DataFrame(rows, columns=list(NETWORK))
+
+
+def sku_table(model: Model, results: Results, horizon_days: int, warmup_days: int) -> pd.DataFrame:
+    """``skus.parquet``: per variant x replication x SKU, over all nodes, after the warm-up."""
+    days = horizon_days - warmup_days
+    frames = []
+    for variant in _variants(results):
+        for rep, by_variant in enumerate(results):
+            s = by_variant[variant].sku
+            block: dict[str, object] = {"variant": variant, "replication": rep, "sku": model.sku_ids,
+                                        "segment": model.segment, "category": model.category}
+            for name in ("demand_units", "filled_from_stock_units", "sold_units", "lost_units", "revenue_usd",
+                         *COST_COLUMNS, "lost_margin_usd"):
+                block[name] = s[name]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                block["fill_rate"] = np.where(s["demand_units"] > 0,
+                                              s["filled_from_stock_units"] / s["demand_units"], np.nan)
+            block["avg_on_hand_units"] = s["on_hand_unit_days"] / days
+            block["avg_in_transit_units"] = s["in_transit_unit_days"] / days
+            block["avg_backorder_units"] = s["backorder_unit_days"] / days
+            total = sum(s[c] for c in COST_COLUMNS)
+            block["total_cost_usd"] = total
+            block["profit_usd"] = s["revenue_usd"] - total
+            frames.append(pd.DataFrame(block, columns=list(SKUS)))
+    return pd.concat(frames, ignore_index=True)
+
+
+def flows_table(model: Model, results: Results) -> pd.DataFrame:
+    """``flows.parquet``: every shipment leg of every variant and replication."""
+    ids = np.array(model.node_ids)
+    routes = np.array([">".join([model.node_ids[model.links[i].source]]
+                                + [model.node_ids[model.lanes[j].target] for j in model.links[i].lanes])
+                       for i in range(len(model.links))] or [""])
+    origins = np.array([lk.source for lk in model.links] or [0])
+    dests = np.array([lk.child for lk in model.links] or [0])
+    modes = np.array([lane.mode for lane in model.lanes] or [""])
+    frames = []
+    for variant in _variants(results):
+        for rep, by_variant in enumerate(results):
+            f = by_variant[variant].flows
+            n = len(f["units"])
+            if n == 0:
+                continue
+            link = f["link"].astype(np.int64)
+            first_lane = np.array([model.links[i].lanes[j] for i, j in zip(link, f["leg"])])
+            frames.append(pd.DataFrame({
+                "variant": np.full(n, variant), "replication": np.full(n, rep, dtype=np.int32),
+                "shipment_id": f["shipment_id"].astype(np.int64), "leg": f["leg"].astype(np.int32),
+                "from": ids[f["from_row"].astype(np.int64)], "to": ids[f["to_row"].astype(np.int64)],
+                "origin": ids[origins[link]], "destination": ids[dests[link]], "route": routes[link],
+                "mode": modes[first_lane], "depart_time": f["depart_time"], "arrive_time": f["arrive_time"],
+                "units": f["units"], "weight_kg": f["weight_kg"], "cost_usd": f["cost_usd"],
+            }, columns=list(FLOWS)))
+    if not frames:
+        return pd.DataFrame({c: [] for c in FLOWS})
+    table = pd.concat(frames, ignore_index=True)
+    for column in ("variant", "from", "to", "origin", "destination", "route", "mode"):
+        table[column] = table[column].astype("category")
+    return table

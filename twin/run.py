@@ -1,0 +1,137 @@
+"""``twin run``: a scenario file in, a finished report folder out.
+
+This is the Python API behind the CLI::
+
+    from twin.run import run_scenario
+    report = run_scenario("scenarios/teaching-hub-closure.yaml", out="reports/demo", workers=2)
+    report.comparison.query("level == 'network' and period == 'horizon'")
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import platform
+import re
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+
+import twin
+from twin.disruptions import Disruptions
+from twin.reports import compare, tables
+from twin.reports.writer import atomic_folder, write_json, write_parquet
+from twin.runplan import BASELINE, SCENARIO, Plan, default_workers, execute
+from twin.scenario import Scenario, load_scenario
+
+
+@dataclass
+class Report:
+    """A finished run: where it was written and its main tables."""
+
+    path: Path
+    scenario: Scenario
+    manifest: dict
+    network: pd.DataFrame
+    comparison: pd.DataFrame
+    comparison_daily: pd.DataFrame
+
+
+def default_out(name: str, root: Path = Path("reports")) -> Path:
+    """``reports/<scenario>-<UTC timestamp>``."""
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-") or "run"
+    return root / f"{safe}-{stamp}"
+
+
+def run_scenario(path: str | Path, out: str | Path | None = None, replications: int | None = None,
+                 seed: int | None = None, workers: int | None = None, overwrite: bool = False,
+                 progress: Callable[[int, int], None] | None = None,
+                 scenario: Scenario | None = None) -> Report:
+    """Validate, simulate baseline and scenario, and write the report folder.
+
+    Parameters
+    ----------
+    path : scenario file.
+    out : report folder (default ``reports/<scenario>-<timestamp>``).
+    replications, seed : override the scenario file's values.
+    workers : local worker processes (default: the machine's cores).
+    overwrite : replace ``out`` if it exists.
+    progress : called as ``progress(done, total)`` after each replication.
+
+    Raises
+    ------
+    twin.problems.ProblemList
+        If the scenario or its network is invalid (nothing is written).
+    """
+    started = time.perf_counter()
+    scenario = scenario or load_scenario(path)
+    spec = scenario.spec
+    reps = replications if replications is not None else spec.replications
+    root_seed = seed if seed is not None else spec.seed
+    workers = workers if workers is not None else default_workers()
+    plan = Plan(model=scenario.model, variants={BASELINE: Disruptions(), SCENARIO: scenario.disruptions},
+                horizon_days=spec.horizon_days, warmup_days=spec.warmup_days, seed=root_seed, replications=reps)
+    out_path = Path(out) if out is not None else default_out(spec.name)
+    if out_path.exists() and not overwrite:
+        from twin.reports.writer import ReportExists
+        raise ReportExists(f"{out_path} already exists; choose another --out or pass --overwrite")
+
+    done = 0
+
+    def tick(_: int) -> None:
+        nonlocal done
+        done += 1
+        if progress:
+            progress(done, reps)
+
+    results = execute(plan, workers=workers, on_done=tick)
+    model = scenario.model
+    windows = [(c.window.start, c.window.end) for c in scenario.disruptions.closures]
+    windows += [(c.window.start, c.window.end) for lst in scenario.disruptions.transit.values() for c in lst]
+    windows += [(c.window.start, c.window.end) for lst in scenario.disruptions.processing.values() for c in lst]
+    windows += [(c.window.start, c.window.end) for lst in scenario.disruptions.fuel.values() for c in lst]
+
+    H, W = spec.horizon_days, spec.warmup_days
+    daily = tables.daily_table(model, results, W)
+    nodes = tables.node_table(model, results, W)
+    network = tables.network_table(model, results, W)
+    skus = tables.sku_table(model, results, H, W)
+    flows = tables.flows_table(model, results)
+    comparison = compare.comparison_table(model, results, nodes, skus, H, W, windows)
+    comparison_daily = compare.comparison_daily_table(model, results)
+
+    provenance = {
+        "twin_version": twin.__version__, "scenario": spec.name, "seed": root_seed, "replications": reps,
+        "horizon_days": H, "warmup_days": W, "inputs": scenario.input_hashes,
+    }
+    manifest = {
+        **provenance,
+        "created_utc": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "command": " ".join(sys.argv),
+        "scenario_file": str(scenario.path),
+        "network": model.name,
+        "network_file": model.source_file,
+        "description": spec.description,
+        "variants": [BASELINE, SCENARIO],
+        "disruptions_applied": scenario.applied,
+        "scenario_as_applied": spec.model_dump(mode="json", by_alias=True),
+        "workers": workers,
+        "nodes": model.n_nodes, "skus": model.n_skus, "lanes": len(model.lanes),
+        "whole_units": model.integral,
+        "python": platform.python_version(), "platform": platform.platform(),
+        "tables": {},
+    }
+    frames = {"daily.parquet": daily, "nodes.parquet": nodes, "network.parquet": network,
+              "skus.parquet": skus, "comparison.parquet": comparison,
+              "comparison_daily.parquet": comparison_daily, "flows.parquet": flows}
+    with atomic_folder(out_path, overwrite=overwrite) as tmp:
+        for name, frame in frames.items():
+            write_parquet(frame, tmp / name, provenance)
+            manifest["tables"][name] = {"rows": int(len(frame)), "columns": list(frame.columns)}
+        manifest["wall_seconds"] = round(time.perf_counter() - started, 3)
+        write_json(manifest, tmp / "manifest.json")
+    return Report(out_path, scenario, manifest, network, comparison, comparison_daily)

@@ -1,0 +1,75 @@
+"""The closing summary of ``twin run``: network KPIs and the most affected nodes."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+from twin.run import Report
+
+HEADLINE = [
+    ("fill_rate", "Customer fill rate", "pct"),
+    ("lost_units", "Lost sales (units)", "units"),
+    ("avg_days_of_supply", "Inventory depth (days of supply)", "days"),
+    ("avg_on_hand_units", "Average on hand (units)", "units"),
+    ("revenue_usd", "Revenue (USD)", "usd"),
+    ("transport_cost_usd", "Transport cost (USD)", "usd"),
+    ("total_cost_usd", "Total cost (USD)", "usd"),
+    ("profit_usd", "Profit (USD)", "usd"),
+]
+
+
+def _fmt(value: float, kind: str, signed: bool = False) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    sign = "+" if signed else ""
+    if kind == "pct":
+        return f"{value * 100:{sign},.2f}%" if not signed else f"{value * 100:+,.2f} pp"
+    if kind == "days":
+        return f"{value:{sign},.2f}"
+    return f"{value:{sign},.0f}"
+
+
+def network_rows(comparison: pd.DataFrame, period: str = "horizon") -> pd.DataFrame:
+    part = comparison[(comparison["level"] == "network") & (comparison["period"] == period)]
+    return part.set_index("metric")
+
+
+def print_summary(report: Report, console: Console) -> None:
+    """Print the network comparison and the nodes that lost the most inventory depth."""
+    m = report.manifest
+    console.print(f"\n[bold]{m['scenario']}[/bold] on [bold]{m['network']}[/bold]: "
+                  f"{m['replications']} replications x {m['horizon_days']} days "
+                  f"({m['warmup_days']} warm-up), seed {m['seed']}, {m['wall_seconds']:.1f} s")
+    rows = network_rows(report.comparison)
+    table = Table(title="Network KPIs after warm-up (paired over replications)", title_justify="left")
+    for col in ("KPI", "baseline", "scenario", "delta", "95% CI of delta"):
+        table.add_column(col, justify="left" if col == "KPI" else "right")
+    for metric, label, kind in HEADLINE:
+        if metric not in rows.index:
+            continue
+        r = rows.loc[metric]
+        ci = (f"[{_fmt(r['ci95_low'], kind, True)}, {_fmt(r['ci95_high'], kind, True)}]"
+              if not math.isnan(r["ci95_low"]) else "-")
+        table.add_row(label, _fmt(r["baseline_mean"], kind), _fmt(r["scenario_mean"], kind),
+                      _fmt(r["delta"], kind, True), ci)
+    console.print(table)
+
+    daily = report.comparison_daily
+    dos = daily[(daily["level"] == "node") & (daily["metric"] == "days_of_supply")].dropna(subset=["delta"])
+    if len(dos) and (dos["delta"].abs() > 1e-12).any():
+        worst = dos.loc[dos.groupby("key", observed=True)["delta"].idxmin()]
+        worst = worst[worst["delta"] < 0].sort_values("delta").head(8)
+        if len(worst):
+            t2 = Table(title="Largest daily drops of inventory depth (days of supply)", title_justify="left")
+            for col in ("node", "day", "baseline", "scenario", "delta", "95% CI"):
+                t2.add_column(col, justify="left" if col == "node" else "right")
+            for _, r in worst.iterrows():
+                ci = f"[{r['ci95_low']:+.2f}, {r['ci95_high']:+.2f}]" if not math.isnan(r["ci95_low"]) else "-"
+                t2.add_row(str(r["key"]), str(int(r["day"])), f"{r['baseline_mean']:.2f}",
+                           f"{r['scenario_mean']:.2f}", f"{r['delta']:+.2f}", ci)
+            console.print(t2)
+    console.print(f"Report: [bold]{report.path}[/bold]  (tables described in docs/reports.md)")

@@ -1,0 +1,145 @@
+"""Per-SKU values given as numbers, ``{sku: number}`` mappings or CSV/Parquet tables.
+
+A network with thousands of SKUs keeps its per-SKU numbers in tables next to
+the YAML file. A table referenced by a field has a ``sku`` column and a
+column named after the field (``mean``, ``sd``, ``level``, ``s``, ``S``,
+``Q``, ``initial_on_hand`` ...); an optional ``node`` column lets one table
+serve many nodes (rows of other nodes are ignored).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from twin.problems import Problem
+from twin.yamlio import YamlDocument
+
+
+def sha256_of(path: Path) -> str:
+    """SHA-256 hex digest of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """Read a CSV or Parquet file into a DataFrame."""
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return pd.read_csv(path)
+    if suffix in (".parquet", ".pq"):
+        return pd.read_parquet(path)
+    raise ValueError(f"unsupported table format '{suffix}'; use .csv or .parquet")
+
+
+@dataclass
+class TableCache:
+    """Loads each referenced table once and remembers every input file's hash."""
+
+    base_dir: Path
+    tables: dict[Path, pd.DataFrame] = field(default_factory=dict)
+    hashes: dict[str, str] = field(default_factory=dict)
+
+    def resolve(self, name: str) -> Path:
+        path = Path(name)
+        return path if path.is_absolute() else (self.base_dir / path)
+
+    def load(self, name: str) -> pd.DataFrame:
+        path = self.resolve(name)
+        if path not in self.tables:
+            frame = read_table(path)
+            frame.columns = [str(c).strip() for c in frame.columns]
+            self.tables[path] = frame
+            self.hashes[str(path)] = sha256_of(path)
+        return self.tables[path]
+
+
+@dataclass
+class SkuValues:
+    """Resolves per-SKU fields of one file into arrays over the SKU catalogue."""
+
+    doc: YamlDocument
+    sku_index: dict[str, int]
+    cache: TableCache
+    problems: list[Problem]
+
+    def resolve(self, value: Any, loc: tuple, column: str, node_id: str,
+                default: float, allow_negative: bool = False) -> np.ndarray:
+        """Array of ``value`` over all SKUs; SKUs not mentioned get ``default``.
+
+        Problems (unknown SKUs, missing files or columns, negative numbers)
+        are appended to ``self.problems`` and the offending entries ignored.
+        """
+        n = len(self.sku_index)
+        out = np.full(n, default, dtype=np.float64)
+        if value is None:
+            return out
+        if isinstance(value, (int, float)):
+            if value < 0 and not allow_negative:
+                self.problems.append(self.doc.problem(loc, f"'{column}' must be >= 0 (got {value})"))
+                return out
+            out[:] = float(value)
+            return out
+        if isinstance(value, dict):
+            for sku, number in value.items():
+                if sku not in self.sku_index:
+                    self.problems.append(self.doc.problem(
+                        loc + (sku,), f"SKU '{sku}' is not defined in 'skus'; add it there or fix the id"))
+                    continue
+                if number < 0 and not allow_negative:
+                    self.problems.append(self.doc.problem(
+                        loc + (sku,), f"'{column}' of SKU '{sku}' must be >= 0 (got {number})"))
+                    continue
+                out[self.sku_index[sku]] = float(number)
+            return out
+        return self._from_table(str(value), loc, column, node_id, out, allow_negative)
+
+    def _from_table(self, name: str, loc: tuple, column: str, node_id: str,
+                    out: np.ndarray, allow_negative: bool) -> np.ndarray:
+        path = self.cache.resolve(name)
+        if not path.exists():
+            self.problems.append(self.doc.problem(
+                loc, f"table '{name}' not found (looked for {path}); fix the path, "
+                     f"which is relative to {self.doc.path.name}"))
+            return out
+        try:
+            frame = self.cache.load(name)
+        except Exception as exc:  # pandas/pyarrow raise many kinds
+            self.problems.append(self.doc.problem(loc, f"cannot read table '{name}': {exc}"))
+            return out
+        missing = [c for c in ("sku", column) if c not in frame.columns]
+        if missing:
+            self.problems.append(Problem(
+                str(path), 1, f"missing column(s) {', '.join(missing)}; a table for '{column}' needs "
+                              f"columns 'sku' and '{column}' (and optionally 'node')"))
+            return out
+        rows = frame
+        if "node" in frame.columns:
+            rows = frame[frame["node"].astype(str) == node_id]
+        line_offset = 2 if path.suffix.lower() == ".csv" else 1
+        skus = rows["sku"].astype(str).to_numpy()
+        values = pd.to_numeric(rows[column], errors="coerce").to_numpy(dtype=np.float64)
+        index = np.array([self.sku_index.get(s, -1) for s in skus], dtype=np.int64)
+        bad = np.flatnonzero(index < 0)
+        for i in bad[:20]:
+            self.problems.append(Problem(
+                str(path), int(rows.index[i]) + line_offset,
+                f"SKU '{skus[i]}' is not defined in the network's 'skus'"))
+        invalid = np.flatnonzero(~np.isfinite(values) | ((values < 0) & (not allow_negative)))
+        for i in invalid[:20]:
+            self.problems.append(Problem(
+                str(path), int(rows.index[i]) + line_offset,
+                f"'{column}' must be a number >= 0 (got {rows[column].iloc[i]!r})"))
+        ok = (index >= 0) & np.isfinite(values)
+        if not allow_negative:
+            ok &= values >= 0
+        out[index[ok]] = values[ok]
+        return out
