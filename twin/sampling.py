@@ -17,7 +17,7 @@ import numpy as np
 from scipy import special
 
 # Switch from a search starting at 0 to one starting at the mode above this mean.
-_SEARCH_FROM_MODE = 12.0
+_SEARCH_FROM_MODE = 4.0
 
 
 def _search(u, k, cdf, pmf, ratio_up, ratio_arg):
