@@ -18,7 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from twin import __version__
 from twin.problems import ProblemList
 
-err_console = Console(stderr=True, highlight=False)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 out_console = Console(highlight=False)
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
