@@ -180,12 +180,12 @@ def _alternates_for(mapping: dict[str, list[str]] | None, category: str) -> list
 
 
 def _upstream_candidates(graph: nx.DiGraph, kinds: dict[str, str], node_id: str) -> list[str]:
-    """Non-hub nodes from which ``node_id`` is reachable through hubs only."""
+    """Non-hub nodes from which ``node_id`` is reachable through hubs only (backup lanes aside)."""
     found, stack, seen = set(), [node_id], {node_id}
     while stack:
         current = stack.pop()
         for pred in graph.predecessors(current):
-            if pred in seen:
+            if pred in seen or graph.edges[pred, current].get("backup"):
                 continue
             seen.add(pred)
             if kinds[pred] == "hub":
@@ -196,12 +196,16 @@ def _upstream_candidates(graph: nx.DiGraph, kinds: dict[str, str], node_id: str)
 
 
 def _route(graph: nx.DiGraph, kinds: dict[str, str], source: str, child: str) -> list[str] | None:
+    """The quickest path from ``source`` to ``child`` through hubs only, avoiding backup lanes if possible."""
     allowed = {source, child} | {n for n, k in kinds.items() if k == "hub"}
     sub = graph.subgraph(allowed)
-    try:
-        return nx.shortest_path(sub, source, child, weight="route_days")
-    except (nx.NetworkXNoPath, nx.NodeNotFound):
-        return None
+    regular = nx.subgraph_view(sub, filter_edge=lambda a, b: not sub.edges[a, b]["backup"])
+    for view in (regular, sub):
+        try:
+            return nx.shortest_path(view, source, child, weight="route_days")
+        except (nx.NetworkXNoPath, nx.NodeNotFound):
+            continue
+    return None
 
 
 def _depths(children: dict[str, set[str]], ids: list[str]) -> dict[str, int]:
@@ -242,7 +246,7 @@ def build_model(spec: NetworkFile, doc: YamlDocument) -> Model:
         lane_transits.append(transit)
         target = node_by_id[lane.to]
         handling = target.handling_days if target.kind == "hub" else 0.0
-        graph.add_edge(lane.from_, lane.to, index=j, route_days=transit.mean + handling + 1e-6)
+        graph.add_edge(lane.from_, lane.to, index=j, route_days=transit.mean + handling + 1e-6, backup=lane.backup)
 
     categories = sorted({s.category for s in skus})
     sources = _sources(spec, doc, graph, kinds, categories, problems)

@@ -102,28 +102,28 @@ def _absolute(path: str, base: Path) -> str:
     return str(p) if p.is_absolute() else os.path.normpath(base / p)
 
 
-def compose(path: str | Path, chain: tuple[str, ...] = ()) -> tuple[YamlDocument, list[ov.Override]]:
-    """The scenario document with ``extends`` resolved, and the overrides of the files it extends."""
+def compose(path: str | Path, chain: tuple[str, ...] = ()) -> tuple[YamlDocument, list[ov.Override], list[Path]]:
+    """The scenario document with ``extends`` resolved, the overrides of the files it extends, and those files."""
     doc = load_yaml(path)
     data = doc.data
     if not isinstance(data, dict):
-        return doc, []
+        return doc, [], []
     for key in ("network", "extends"):
         if isinstance(data.get(key), str):
             data[key] = _absolute(data[key], doc.path.parent)
     parent = data.get("extends")
     if not isinstance(parent, str):
-        return doc, []
+        return doc, [], []
     if str(Path(parent).resolve()) in chain or Path(parent).resolve() == doc.path.resolve():
         raise ProblemList([doc.problem(("extends",), "scenarios extend each other in a loop; break it")])
     if not Path(parent).exists():
         raise ProblemList([doc.problem(("extends",), f"extended scenario '{parent}' not found")])
-    base, base_overrides = compose(parent, chain + (str(doc.path.resolve()),))
+    base, base_overrides, files = compose(parent, chain + (str(doc.path.resolve()),))
     if isinstance(base.data, dict) and isinstance(base.data.get("overrides"), dict):
         base_overrides = base_overrides + [
             ov.Override(o.key, o.value, "extended scenario", o.origin)
             for o in ov.from_mapping(base.data["overrides"], "extended scenario", base, ("overrides",))]
-    return _merge(base, doc), base_overrides
+    return _merge(base, doc), base_overrides, [base.path, *files]
 
 
 def _merge(base: YamlDocument, child: YamlDocument) -> YamlDocument:
@@ -186,7 +186,7 @@ def load_scenario(path: str | Path, settings: list[str] | tuple[str, ...] = ()) 
 
     ``settings`` are ``key.path=value`` overrides from the command line.
     """
-    doc, extended = compose(path)
+    doc, extended, extended_files = compose(path)
     cli, problems = ov.from_command_line(list(settings))
     spec0, found = _validate_scenario(doc)
     if spec0 is None:
@@ -251,8 +251,8 @@ def load_scenario(path: str | Path, settings: list[str] | tuple[str, ...] = ()) 
     hashes = {str(doc.path): sha256_of(doc.path)}
     for v in variants:
         hashes.update(v.model.input_hashes)
-    if isinstance(doc.data.get("extends"), str):
-        hashes[doc.data["extends"]] = sha256_of(Path(doc.data["extends"]))
+    for file in extended_files:
+        hashes[str(file)] = sha256_of(file)
     return Scenario(specs[0], doc.path, variants, sweep_key, [v for v in sweep_values if v is not None], hashes)
 
 

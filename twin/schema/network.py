@@ -263,6 +263,8 @@ class Lane(Strict):
     """Units that may leave on the lane per day (absent = unlimited); the rest waits."""
     expedite: Expedite | None = None
     """An expedited mode (used for nodes with ``expedite_below_days_of_supply``)."""
+    backup: bool = False
+    """A contingency lane: not on planned routes (unless nothing else connects), used to reroute."""
 
 
 class NetworkFile(Strict):
