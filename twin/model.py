@@ -57,11 +57,15 @@ class LaneInfo:
     expedite_transit: DurationSpec | None = None
     expedite_cost_multiplier: float = 1.0
 
+    def variable_cost_usd(self, units: float, weight_kg: float) -> float:
+        """Cost of carrying ``units`` weighing ``weight_kg`` (before events), without the fixed charge."""
+        km = 0.0 if np.isnan(self.distance_km) else self.distance_km
+        return (self.cost_per_unit * units + self.cost_per_unit_km * units * km
+                + self.cost_per_kg_km * weight_kg * km)
+
     def cost_usd(self, units: float, weight_kg: float) -> float:
         """Cost of one shipment of ``units`` weighing ``weight_kg`` (before fuel events)."""
-        km = 0.0 if np.isnan(self.distance_km) else self.distance_km
-        return (self.cost_per_shipment + self.cost_per_unit * units
-                + self.cost_per_unit_km * units * km + self.cost_per_kg_km * weight_kg * km)
+        return self.cost_per_shipment + self.variable_cost_usd(units, weight_kg)
 
 
 @dataclass

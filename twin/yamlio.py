@@ -7,6 +7,7 @@ from it, and record the line of each key path on the way.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,6 +72,13 @@ class YamlDocument:
 
 class _Loader(yaml.SafeLoader):
     """Safe loader; duplicate keys are reported instead of silently merged."""
+
+
+# YAML 1.1 (PyYAML) reads ``7e-05`` as text; read exponent numbers without a dot as numbers, as YAML 1.2 does.
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"))
 
 
 def _construct(loader: _Loader, node: yaml.Node, path: PathKey, lines: dict,

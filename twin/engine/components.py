@@ -71,6 +71,8 @@ class Carrier(sim.Component):
 
     def try_depart(self, leg: Leg, now: float) -> None:
         shipper, state = self.shipper, self.state
+        if now >= state.horizon:
+            return  # the run is over: the goods stay in transit
         if shipper.disruptions.reroute != "wait" and shipper.blocked(leg):
             shipper.reroute(leg)
         lane = leg.lane
@@ -146,6 +148,9 @@ class Hub(sim.Component):
                 continue
             now = self.env.now()
             day = math.floor(now + 1e-9)
+            if day >= self.state.horizon:
+                self.passivate()  # the run is over
+                continue
             if day != self.room_day:
                 factor = capacity_factor(day, self.capacity_changes) if self.capacity_changes else 1.0
                 self.room_day, self.room = day, self.capacity * factor
@@ -248,14 +253,16 @@ class TierCycle(sim.Component):
 
 
 class Bookkeeper(sim.Component):
-    """Closes each day: costs on end-of-day stock, and the day's record."""
+    """Closes each day: fixed lane charges, costs on end-of-day stock, and the day's record."""
 
-    def setup(self, state: State):
+    def setup(self, state: State, shipper: Shipper):
         self.state = state
+        self.shipper = shipper
 
     def process(self):
         for day in range(self.state.horizon):
             self.hold(till=day + 1, priority=BOOKKEEPER)
+            self.shipper.share_fixed_costs(day)
             self.state.close_day(day)
 
 

@@ -152,7 +152,7 @@ def simulate(model: Model, horizon_days: int, warmup_days: int, disruptions: Dis
         work = _tier_work(model, tier, state, plans, forecasts, protection, ordering, ship,
                           stream(seed, replication, DEMAND) if tier.role == STORE else None, disruptions)
         comp.TierCycle(state=state, order=order, work=work, env=env)
-    comp.Bookkeeper(state=state, env=env)
+    comp.Bookkeeper(state=state, shipper=shipper, env=env)
     env.run(till=horizon_days + 0.5)
 
     if check_ledger:

@@ -73,6 +73,8 @@ class State:
         self.receipts: dict[int, list[tuple[int, np.ndarray]]] = {}  # day -> [(link, units)]
         # Transport costs of legs departing on a later day: day -> [(node row, cost, SKU shares)].
         self.later_costs: dict[int, list[tuple[int, float, np.ndarray]]] = {}
+        # Legs that left each lane on each day: (lane, day, expedited) -> fixed charge and legs.
+        self.lane_days: dict[tuple[int, int, bool], dict] = {}
 
     def counting(self, day: int) -> bool:
         """Whether ``day`` counts towards KPIs (after the warm-up)."""

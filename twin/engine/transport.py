@@ -185,16 +185,26 @@ class Shipper:
         total = float(leg.units.sum())
         weights = leg.units * m.weight_kg
         weight = float(weights.sum())
-        cost = lane.cost_usd(total, weight) * multiplier
+        factor = multiplier
         fuel = self.disruptions.fuel.get(lane_index)
         if fuel:
-            cost *= 1.0 + lane.fuel_share * (fuel_factor(t, fuel) - 1.0)
+            factor *= 1.0 + lane.fuel_share * (fuel_factor(t, fuel) - 1.0)
         whole = self.disruptions.cost.get(lane_index)
         if whole:
-            cost *= cost_factor(t, whole)
+            factor *= cost_factor(t, whole)
+        cost = lane.variable_cost_usd(total, weight) * factor
+        share = weights / weight if weight > 0 else leg.units / total
         if cost:
-            share = weights / weight if weight > 0 else leg.units / total
             self.state.charge_transport(self.now(), t, leg.link.child, cost, share)
+        if lane.cost_per_shipment:
+            # Legs leaving a lane on the same day travel together: one fixed charge per lane,
+            # day and mode (expedited or not), shared by weight when the day closes.
+            key = (lane_index, int(math.floor(t + 1e-9)), bool(leg.expedited and lane.expedite_transit is not None))
+            group = self.state.lane_days.get(key)
+            if group is None:
+                group = self.state.lane_days[key] = {"fixed": lane.cost_per_shipment * factor, "legs": []}
+            group["legs"].append((len(self.log["cost_usd"]), leg.link.child, weight if weight > 0 else total,
+                                  share))
         if not math.isinf(lane.capacity):
             self.lane_room[lane_index] -= total
         log = self.log
@@ -215,6 +225,19 @@ class Shipper:
     def usable_day(self, leg: Leg) -> int:
         """Day from which the units of a final leg can be used at the destination."""
         return max(math.ceil(leg.arrive - 1e-9), leg.ship_day + 1)
+
+    def share_fixed_costs(self, day: int) -> None:
+        """Split the fixed charge of each lane used on ``day`` over its legs, by weight."""
+        state = self.state
+        for key in [k for k in state.lane_days if k[1] == day]:
+            group = state.lane_days.pop(key)
+            legs = group["legs"]
+            basis = sum(b for _, _, b, _ in legs)
+            for log_index, child, b, share in legs:
+                part = group["fixed"] * (b / basis if basis > 0 else 1.0 / len(legs))
+                self.log["cost_usd"][log_index] += part
+                state.today["transport_cost_usd"][child] += part
+                state.sku_today["transport_cost_usd"] += part * share
 
     def flows(self) -> dict[str, np.ndarray]:
         return {name: np.asarray(values) for name, values in self.log.items()}
