@@ -29,11 +29,15 @@ Design (a regional grocer in the style of a Midwest/South chain):
   transit lognormal, mean max(1, km/800 + 0.5), sd 15%; DC -> store lanes 1 day.
   Truck cost: ATRI, "An Analysis of the Operational Costs of Trucking: 2025
   Update": $2.26/mile = $1.40/km per truckload, 26% fuel; at ~20,000 kg per
-  truck that is $0.00007 per kg-km, plus a fixed charge per shipment ($100
-  supplier -> hub, $60 hub -> DC, $50 DC -> store). The engine charges it on
-  every leg of every shipment (each supplier's daily shipment to each DC is its
-  own), so it stands for one stop of a consolidated truck, hence small;
-  transport is then ~8% of revenue.
+  truck that is $0.00007 per kg-km, plus a fixed charge per truck ($250
+  supplier -> hub, $200 hub -> DC, $75 DC -> store multi-drop stop). The engine
+  charges it once per lane per day (everything leaving a lane on a day travels
+  together), shared by weight.
+* Contingency: each supplier also has a direct backup lane to every DC
+  (`backup: true`, a dedicated truck with no cross-dock consolidation, so a
+  dearer fixed charge), never on planned routes, for scenarios that reroute
+  around a closed hub. (Backup lanes through the second-nearest hub do not
+  help: the small hubs' capacity cannot absorb Chicago's flow.)
 
 Sources: city names, coordinates and populations from GeoNames (CC BY 4.0),
 https://www.geonames.org, read from ``shared/data/geonames_us_cities``; only
@@ -55,7 +59,8 @@ OUT_YAML, OUT_DIR = HERE / "us-grocery.yaml", HERE / "us-grocery"
 CIRCUITY, KM_PER_DAY = 1.2, 800.0
 PER_KG_KM = round(1.40 / 20_000, 6)       # ATRI 2025: $1.40/km per ~20 t truckload
 FUEL_SHARE = 0.26                         # ATRI 2025: fuel share of operating cost
-FIXED = {"supplier": 100, "hub": 60, "dc": 50}   # USD per shipment leaving a node of this kind
+FIXED = {"supplier": 250, "hub": 200, "dc": 75}   # USD per truck (lane and day) leaving a node of this kind
+BACKUP_FIXED = 450                        # USD per truck on a direct supplier -> DC contingency lane
 STORES_PER_DC, STORE_RADIUS_KM = 10, 450
 NOT_STORES = {"Meads KY", "New South Memphis TN"}   # GeoNames oddities (a small place, a part of Memphis)
 HUB_CAPACITY_X = 2.5                      # hub capacity / mean daily flow
@@ -158,6 +163,8 @@ def flow(d: dict) -> str:
     def val(v):
         if isinstance(v, dict):
             return flow(v)
+        if isinstance(v, bool):
+            return "true" if v else "false"
         if isinstance(v, list):
             return "[" + ", ".join(val(x) for x in v) + "]"
         if isinstance(v, str):
@@ -166,12 +173,15 @@ def flow(d: dict) -> str:
     return "{" + ", ".join(f"{k}: {val(v)}" for k, v in d.items()) + "}"
 
 
-def lane(a: str, ca: dict, b: str, cb: dict, fixed: float, long_haul: bool) -> str:
+def lane(a: str, ca: dict, b: str, cb: dict, fixed: float, long_haul: bool, backup: bool = False) -> str:
     km = road_km(ca, cb)
     mean = round(max(1.0, km / KM_PER_DAY + 0.5), 2)
     transit = {"dist": "lognormal", "mean": mean, "sd": round(0.15 * mean, 2)} if long_haul else 1
-    return "  - " + flow({"from": a, "to": b, "mode": "truck", "distance_km": km, "transit_days": transit,
-                          "cost_per_shipment": fixed, "cost_per_kg_km": PER_KG_KM, "fuel_share": FUEL_SHARE})
+    spec = {"from": a, "to": b, "mode": "truck", "distance_km": km, "transit_days": transit,
+            "cost_per_shipment": fixed, "cost_per_kg_km": PER_KG_KM, "fuel_share": FUEL_SHARE}
+    if backup:
+        spec["backup"] = True
+    return "  - " + flow(spec)
 
 
 def main() -> None:
@@ -231,6 +241,9 @@ def main() -> None:
                                "policy": {"type": "sS", "service_level": 0.95}}) for c in stores[d]]
     lanes = [lane(f"sup-{c}", sups[c], f"hub-{gateway[c]}", hubs[gateway[c]], FIXED["supplier"], True)
              for c in CATALOGUE]
+    lanes += ["  # Supplier -> DC direct: contingency lanes, used only to reroute."]
+    lanes += [lane(f"sup-{c}", sups[c], f"dc-{d}", dcs[d], BACKUP_FIXED, True, backup=True)
+              for c in CATALOGUE for d in DCS]
     lanes += ["  # Hub -> DC (truckload)."] + [lane(f"hub-{h}", hubs[h], f"dc-{d}", dcs[d], FIXED["hub"], True)
                                                for h in HUBS if h in gateway.values() for d in DCS]
     lanes += ["  # DC -> store (multi-drop routes, next-day delivery)."]

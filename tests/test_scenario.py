@@ -19,11 +19,12 @@ def test_selectors_resolve(write):
 """)
     s = load_scenario(path)
     m = s.model
-    assert [c.row for c in s.disruptions.closures] == [m.row("hub-chicago")]
-    assert s.disruptions.closures[0].window.end == 12
-    assert sorted(s.disruptions.fuel) == list(range(len(m.lanes)))
-    assert list(s.disruptions.transit) == [0]
-    assert list(s.disruptions.processing) == [m.row("sup-madison")]
+    d = s.disruptions()
+    assert [c.row for c in d.closures] == [m.row("hub-chicago")]
+    assert d.closures[0].window.end == 12
+    assert sorted(d.fuel) == list(range(len(m.lanes)))
+    assert list(d.transit) == [0]
+    assert list(d.processing) == [m.row("sup-madison")]
     assert s.applied[2]["targets"] == ["sup-madison->hub-chicago", "sup-madison"]
 
 

@@ -22,6 +22,11 @@ def test_lines_of_keys_and_items(write):
     assert doc.line_of(("nodes", 1, "policy", "sS", "s")) == 5  # deepest prefix that exists
 
 
+def test_exponent_numbers_are_numbers(write):
+    doc = load_yaml(write("a.yaml", "a: 7e-05\nb: 1.5E+3\nc: 12\nd: 1e5x\n"))
+    assert doc.data == {"a": 7e-05, "b": 1500.0, "c": 12, "d": "1e5x"}
+
+
 def test_duplicate_keys_are_errors(write):
     path = write("a.yaml", "name: x\nname: y\n")
     with pytest.raises(ProblemList) as info:

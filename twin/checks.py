@@ -82,7 +82,9 @@ def fields_by_kind(spec: NetworkFile, doc: YamlDocument) -> list[Problem]:
         "source": STOCKING,
         "initial_on_hand": STOCKING,
         "lead_time_days": ("supplier",),
-        "capacity_units_per_day": ("supplier", "hub"),
+        "capacity_units_per_day": ("supplier", "hub", "dc"),
+        "alternate_sources": STOCKING,
+        "expedite_below_days_of_supply": STOCKING,
         "unmet_demand": STOCKING,
     }
     problems = []

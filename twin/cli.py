@@ -19,7 +19,7 @@ from twin import __version__
 from twin.problems import ProblemList
 
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
-out_console = Console(highlight=False)
+out_console = Console(highlight=False, soft_wrap=True)
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
 
@@ -79,15 +79,18 @@ def cli(debug: bool) -> None:
 @click.option("--seed", type=click.IntRange(min=0), default=None, help="Override the scenario's seed.")
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="Worker processes (default: all cores).")
 @click.option("--overwrite", is_flag=True, help="Replace the report folder if it exists.")
+@click.option("--set", "settings", multiple=True, metavar="KEY.PATH=VALUE",
+              help="Override a network or scenario value (repeatable), e.g. "
+                   "--set network.nodes.dc-joliet.policy.service_level=0.99")
 @click.option("--quiet", is_flag=True, help="No progress bar and no summary.")
 @handle_errors
-def run(scenario: Path, out, replications, seed, workers, overwrite, quiet) -> None:
-    """Simulate baseline and SCENARIO on common random numbers and write the report."""
+def run(scenario: Path, out, replications, seed, workers, overwrite, settings, quiet) -> None:
+    """Simulate baseline, SCENARIO and its mitigations on common random numbers and write the report."""
     from twin.run import run_scenario
     from twin.scenario import load_scenario
     from twin.summary import print_summary
 
-    loaded = load_scenario(scenario)
+    loaded = load_scenario(scenario, settings)
     total = replications or loaded.spec.replications
     columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("replications"), TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn()]
@@ -104,8 +107,10 @@ def run(scenario: Path, out, replications, seed, workers, overwrite, quiet) -> N
 
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--set", "settings", multiple=True, metavar="KEY.PATH=VALUE",
+              help="Overrides to check with the scenario files (repeatable).")
 @handle_errors
-def validate(files: tuple[Path, ...]) -> None:
+def validate(files: tuple[Path, ...], settings: tuple[str, ...]) -> None:
     """Check network and scenario FILES without running them; print every problem."""
     from twin.network import load_network
     from twin.problems import Problem
@@ -119,10 +124,15 @@ def validate(files: tuple[Path, ...]) -> None:
             doc = load_yaml(path)
             data = doc.data if isinstance(doc.data, dict) else {}
             if "horizon_days" in data or "disruptions" in data or "network" in data:
-                scenario = load_scenario(path)
+                scenario = load_scenario(path, settings)
+                extra = ""
+                if scenario.spec.mitigations:
+                    extra += f", {len(scenario.spec.mitigations)} mitigation(s)"
+                if scenario.sweep_key:
+                    extra += f", sweep of {scenario.sweep_key} over {len(scenario.sweep_values)} values"
                 checked.append(f"{path}: scenario '{scenario.name}' on network '{scenario.model.name}' "
                                f"({scenario.model.n_nodes} nodes, {scenario.model.n_skus} SKUs), "
-                               f"{len(scenario.spec.disruptions)} disruption(s)")
+                               f"{len(scenario.spec.disruptions)} disruption(s){extra}")
             elif "nodes" in data or "skus" in data:
                 model = load_network(path)
                 checked.append(f"{path}: network '{model.name}' ({model.n_nodes} nodes, {model.n_skus} SKUs, "

@@ -2,7 +2,9 @@
 
 For every node and day::
 
-    start + received - shipped - sold - destroyed = end
+    start + received - shipped - sold - destroyed - newly held = end
+
+(units put on a quality hold leave the usable stock and come back when released)
 
 and for the network as a whole, units shipped by suppliers and DCs minus
 units received by DCs and stores equals the change of stock in transit.
@@ -27,7 +29,10 @@ def violations(model: Model, daily: dict[str, np.ndarray], initial_on_hand: np.n
     initial = (model.initial_on_hand.sum(axis=1) if initial_on_hand is None else initial_on_hand)
     start = np.vstack([initial[None, :], on_hand[:-1]])
     destroyed = daily.get("destroyed_units", np.zeros_like(on_hand))
-    expected = start + daily["received_units"] - daily["shipped_units"] - daily["sold_units"] - destroyed
+    held = daily.get("held_units", np.zeros_like(on_hand))
+    newly_held = held - np.vstack([np.zeros((1, held.shape[1])), held[:-1]])
+    expected = (start + daily["received_units"] - daily["shipped_units"] - daily["sold_units"] - destroyed
+                - newly_held)
     scale = max(1.0, float(np.abs(on_hand).max(initial=0.0)), float(np.abs(initial).max(initial=0.0)))
     tolerance = 1e-6 if model.integral else 1e-9 * scale * max(1, on_hand.shape[0])
     problems = []

@@ -53,26 +53,47 @@ class LaneInfo:
     cost_per_unit_km: float
     cost_per_kg_km: float
     fuel_share: float
+    capacity: float = float("inf")
+    expedite_transit: DurationSpec | None = None
+    expedite_cost_multiplier: float = 1.0
+
+    def variable_cost_usd(self, units: float, weight_kg: float) -> float:
+        """Cost of carrying ``units`` weighing ``weight_kg`` (before events), without the fixed charge."""
+        km = 0.0 if np.isnan(self.distance_km) else self.distance_km
+        return (self.cost_per_unit * units + self.cost_per_unit_km * units * km
+                + self.cost_per_kg_km * weight_kg * km)
 
     def cost_usd(self, units: float, weight_kg: float) -> float:
         """Cost of one shipment of ``units`` weighing ``weight_kg`` (before fuel events)."""
-        km = 0.0 if np.isnan(self.distance_km) else self.distance_km
-        return (self.cost_per_shipment + self.cost_per_unit * units
-                + self.cost_per_unit_km * units * km + self.cost_per_kg_km * weight_kg * km)
+        return self.cost_per_shipment + self.variable_cost_usd(units, weight_kg)
 
 
 @dataclass
 class SupplyLink:
-    """``child`` orders the SKUs in ``skus`` from ``source`` over ``lanes`` (through hubs)."""
+    """``child`` orders the SKUs in ``skus`` from ``source`` over ``lanes`` (through hubs).
 
+    ``rank`` 0 is the node's source for those SKUs; 1, 2, ... its alternate
+    sources, used in that order while the ones before are closed.
+    """
+
+    index: int
     source: int
     child: int
     skus: np.ndarray  # bool mask over SKUs
     lanes: list[int]
     hubs: list[int]
+    rank: int = 0
     lead_time_mean: float = 0.0
     lead_time_var: float = 0.0
     protection_days: float = 1.0
+
+
+@dataclass
+class SupplyGroup:
+    """SKUs a node orders together, and the links (by rank) it may order them over."""
+
+    skus: np.ndarray
+    links: list[int]
 
 
 @dataclass
@@ -140,6 +161,8 @@ class Model:
     processing: dict[int, DurationSpec]
     capacity: np.ndarray          # (N,) units per day, inf = unlimited
     handling_days: np.ndarray     # (N,)
+    groups: dict[int, list[SupplyGroup]] = field(default_factory=dict)  # child row -> groups
+    expedite_below: np.ndarray | None = None  # (N,) days of supply; NaN = never expedite
     input_hashes: dict[str, str] = field(default_factory=dict)
     source_file: str = ""
 
@@ -156,6 +179,12 @@ class Model:
 
     def __post_init__(self) -> None:
         self._row_of = {n: i for i, n in enumerate(self.node_ids)}
+        if self.expedite_below is None:
+            self.expedite_below = np.full(len(self.node_ids), np.nan)
+
+    @property
+    def primary_links(self) -> list[SupplyLink]:
+        return [link for link in self.links if link.rank == 0]
 
     @property
     def hub_rows(self) -> list[int]:

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from twin import checks, policy as policy_math
 from twin.geo import haversine_km
-from twin.model import STOCK, STORE, SUPPLIER, DurationSpec, LaneInfo, Model, SupplyLink, Tier
+from twin.model import STOCK, STORE, SUPPLIER, DurationSpec, LaneInfo, Model, SupplyGroup, SupplyLink, Tier
 from twin.problems import Problem, ProblemList
 from twin.schema.messages import problems_from_error
 from twin.schema.network import NetworkFile, Node, Sku
@@ -148,13 +148,44 @@ def _sources(spec: NetworkFile, doc: YamlDocument, graph: nx.DiGraph, kinds: dic
     return result
 
 
+def _alternates(spec: NetworkFile, doc: YamlDocument, kinds: dict[str, str], categories: list[str],
+                sources: dict[str, dict[str, str]], problems: list[Problem]) -> dict[str, dict[str, list[str]]]:
+    """For every node with ``alternate_sources``: category ('*' = all) -> alternates in order."""
+    result: dict[str, dict[str, list[str]]] = {}
+    for i, node in enumerate(spec.nodes):
+        if node.alternate_sources is None or node.kind not in checks.STOCKING:
+            continue
+        loc = ("nodes", i, "alternate_sources")
+        as_list = isinstance(node.alternate_sources, list)
+        mapping = ({"*": list(node.alternate_sources)} if as_list
+                   else {c: list(v) for c, v in node.alternate_sources.items()})
+        for category, alts in mapping.items():
+            if category != "*" and category not in categories:
+                problems.append(doc.problem(loc + (category,), f"no SKU has category '{category}'"))
+            for k, alt in enumerate(alts):
+                where = loc + ((k,) if as_list else (category, k))
+                if alt not in kinds:
+                    problems.append(doc.problem(where, checks._unknown_node(alt, kinds)))
+                elif kinds[alt] not in ("supplier", "dc") or alt == node.id:
+                    problems.append(doc.problem(where, f"alternate source '{alt}' must be a supplier or a dc "
+                                                       "other than the node itself"))
+        result[node.id] = mapping
+    return result
+
+
+def _alternates_for(mapping: dict[str, list[str]] | None, category: str) -> list[str]:
+    if not mapping:
+        return []
+    return list(mapping.get(category, mapping.get("*", [])))
+
+
 def _upstream_candidates(graph: nx.DiGraph, kinds: dict[str, str], node_id: str) -> list[str]:
-    """Non-hub nodes from which ``node_id`` is reachable through hubs only."""
+    """Non-hub nodes from which ``node_id`` is reachable through hubs only (backup lanes aside)."""
     found, stack, seen = set(), [node_id], {node_id}
     while stack:
         current = stack.pop()
         for pred in graph.predecessors(current):
-            if pred in seen:
+            if pred in seen or graph.edges[pred, current].get("backup"):
                 continue
             seen.add(pred)
             if kinds[pred] == "hub":
@@ -165,12 +196,16 @@ def _upstream_candidates(graph: nx.DiGraph, kinds: dict[str, str], node_id: str)
 
 
 def _route(graph: nx.DiGraph, kinds: dict[str, str], source: str, child: str) -> list[str] | None:
+    """The quickest path from ``source`` to ``child`` through hubs only, avoiding backup lanes if possible."""
     allowed = {source, child} | {n for n, k in kinds.items() if k == "hub"}
     sub = graph.subgraph(allowed)
-    try:
-        return nx.shortest_path(sub, source, child, weight="route_days")
-    except (nx.NetworkXNoPath, nx.NodeNotFound):
-        return None
+    regular = nx.subgraph_view(sub, filter_edge=lambda a, b: not sub.edges[a, b]["backup"])
+    for view in (regular, sub):
+        try:
+            return nx.shortest_path(view, source, child, weight="route_days")
+        except (nx.NetworkXNoPath, nx.NodeNotFound):
+            continue
+    return None
 
 
 def _depths(children: dict[str, set[str]], ids: list[str]) -> dict[str, int]:
@@ -211,24 +246,27 @@ def build_model(spec: NetworkFile, doc: YamlDocument) -> Model:
         lane_transits.append(transit)
         target = node_by_id[lane.to]
         handling = target.handling_days if target.kind == "hub" else 0.0
-        graph.add_edge(lane.from_, lane.to, index=j, route_days=transit.mean + handling + 1e-6)
+        graph.add_edge(lane.from_, lane.to, index=j, route_days=transit.mean + handling + 1e-6, backup=lane.backup)
 
     categories = sorted({s.category for s in skus})
     sources = _sources(spec, doc, graph, kinds, categories, problems)
+    alternates = _alternates(spec, doc, kinds, categories, sources, problems)
 
     # Routes of every (source, child) pair and the sourcing graph.
     routes: dict[tuple[str, str], list[str]] = {}
     sourcing = nx.DiGraph()
     sourcing.add_nodes_from(ids)
     for i, node in enumerate(spec.nodes):
-        for category, source in sources.get(node.id, {}).items():
+        candidates = [(s, "source") for s in sources.get(node.id, {}).values()]
+        candidates += [(a, "alternate_sources") for alts in alternates.get(node.id, {}).values() for a in alts]
+        for source, key in candidates:
             if source not in kinds or kinds[source] not in ("supplier", "dc") or source == node.id:
                 continue
             sourcing.add_edge(source, node.id)
             if (source, node.id) not in routes:
                 path = _route(graph, kinds, source, node.id)
                 if path is None:
-                    problems.append(doc.problem(("nodes", i, "source") if node.source else ("nodes", i),
+                    problems.append(doc.problem(("nodes", i, key) if getattr(node, key) else ("nodes", i),
                                                 f"no route from '{source}' to '{node.id}' over lanes "
                                                 "(through hubs only); add a lane or change the source"))
                 else:
@@ -249,10 +287,11 @@ def build_model(spec: NetworkFile, doc: YamlDocument) -> Model:
                                                           "supplier; give it (or its DC) a source"))
     if cycles:
         raise ProblemList(problems)
-    return _arrays(spec, doc, cache, skus, graph, lane_transits, sources, routes, sourcing, problems)
+    return _arrays(spec, doc, cache, skus, graph, lane_transits, sources, alternates, routes, sourcing,
+                   problems)
 
 
-def _arrays(spec, doc, cache, skus, graph, lane_transits, sources, routes, sourcing,
+def _arrays(spec, doc, cache, skus, graph, lane_transits, sources, alternates, routes, sourcing,
             problems: list[Problem]) -> Model:
     """Build the model's arrays; problems found here are added to those already found."""
     sku_index = {s.id: k for k, s in enumerate(skus)}
@@ -357,46 +396,50 @@ def _arrays(spec, doc, cache, skus, graph, lane_transits, sources, routes, sourc
             km = haversine_km(*location[a], *location[b])
         else:
             km = float("nan")
-        lanes.append(LaneInfo(j, a, b, lane.mode, km, lane_transits[j], lane.cost_per_shipment,
-                              lane.cost_per_unit, lane.cost_per_unit_km, lane.cost_per_kg_km, lane.fuel_share))
+        info = LaneInfo(j, a, b, lane.mode, km, lane_transits[j], lane.cost_per_shipment,
+                        lane.cost_per_unit, lane.cost_per_unit_km, lane.cost_per_kg_km, lane.fuel_share)
+        if lane.capacity_units_per_day is not None:
+            info.capacity = float(lane.capacity_units_per_day)
+            integral &= float(lane.capacity_units_per_day).is_integer()
+        if lane.expedite is not None:
+            info.expedite_transit = resolve_duration(lane.expedite.transit_days, doc,
+                                                     ("lanes", j, "expedite", "transit_days"), cache, problems)
+            info.expedite_cost_multiplier = lane.expedite.cost_multiplier
+        lanes.append(info)
 
     # Supply links with their routes and lead-time statistics.
     cat_array = np.array(category, dtype=object)
     links: list[SupplyLink] = []
+    groups: dict[int, list[SupplyGroup]] = {}
     for node in order:
         mapping = sources.get(node.id)
         if not mapping:
             continue
-        by_source: dict[str, np.ndarray] = {}
-        for cat, src in mapping.items():
-            mask = np.ones(n_skus, bool) if cat == "*" else (cat_array == cat)
-            if cat == "*":
-                mask &= ~np.isin(cat_array, [c for c in mapping if c != "*"])
-            by_source[src] = by_source.get(src, np.zeros(n_skus, bool)) | mask
-        for src, mask in by_source.items():
-            if (src, node.id) not in routes:
-                continue  # already reported: unknown source or no route
-            path = routes[(src, node.id)]
-            lane_idx = [graph.edges[path[k], path[k + 1]]["index"] for k in range(len(path) - 1)]
-            hubs = [row[h] for h in path[1:-1]]
-            link = SupplyLink(row[src], row[node.id], mask, lane_idx, hubs)
-            parts = [lanes[j].transit for j in lane_idx]
-            if row[src] in processing:
-                parts.append(processing[row[src]])
-            mean = sum(p.mean for p in parts) + sum(handling[h] for h in hubs)
-            var = sum(p.var for p in parts)
-            if all(p.is_deterministic for p in parts):
-                effective = max(1.0, float(np.ceil(mean - 1e-9)))
-            else:
-                effective = max(1.0, mean + 0.5)
-            link.lead_time_mean, link.lead_time_var, link.protection_days = mean, var, effective
-            links.append(link)
+        # SKUs with the same source and the same alternates are ordered together (a group).
+        by_chain: dict[tuple[str, ...], np.ndarray] = {}
+        for cat in sorted(set(category)):
+            src = mapping.get(cat, mapping.get("*"))
+            if src is None:
+                continue
+            chain = (src, *_alternates_for(alternates.get(node.id), cat))
+            by_chain[chain] = by_chain.get(chain, np.zeros(n_skus, bool)) | (cat_array == cat)
+        for chain, mask in by_chain.items():
+            group = SupplyGroup(mask, [])
+            for rank, src in enumerate(chain):
+                if (src, node.id) not in routes:
+                    continue  # already reported: unknown source or no route
+                link = _link(len(links), rank, src, node.id, mask, routes, graph, row, lanes, processing, handling)
+                links.append(link)
+                group.links.append(link.index)
+            if group.links:
+                groups.setdefault(row[node.id], []).append(group)
 
-    # Demand seen by every stocking node: own customers, then downstream, tier by tier.
+    # Demand seen by every stocking node: own customers, then downstream over primary links, tier by tier.
     avg_factor = weekly.mean(axis=1)
     mean_demand = demand_mean * avg_factor[:, None]
     var_demand = (demand_sd * avg_factor[:, None]) ** 2
-    for link in sorted(links, key=lambda lk: depth[node_ids[lk.child]]):
+    primary = [link for link in links if link.rank == 0]
+    for link in sorted(primary, key=lambda lk: depth[node_ids[lk.child]]):
         mean_demand[link.source] += np.where(link.skus, mean_demand[link.child], 0.0)
         var_demand[link.source] += np.where(link.skus, var_demand[link.child], 0.0)
 
@@ -409,7 +452,7 @@ def _arrays(spec, doc, cache, skus, graph, lane_transits, sources, routes, sourc
     forecast: list[dict | None] = [None] * n_nodes
     initial = np.zeros(shape)
     links_of: dict[int, list[SupplyLink]] = {}
-    for link in links:
+    for link in primary:
         links_of.setdefault(link.child, []).append(link)
     for node in order:
         if node.kind not in checks.STOCKING:
@@ -472,11 +515,32 @@ def _arrays(spec, doc, cache, skus, graph, lane_transits, sources, routes, sourc
         annual_amplitude=annual_amplitude, annual_peak_day=annual_peak, policy_type=policy_type,
         review_days=review_days, rule=rule, s=s_arr, S=S_arr, Q=Q_arr, safety_stock=safety,
         forecast=forecast, mean_demand=mean_demand, var_demand=var_demand, processing=processing,
-        capacity=capacity, handling_days=handling,
+        capacity=capacity, handling_days=handling, groups=groups,
+        expedite_below=np.array([np.nan if n.expedite_below_days_of_supply is None
+                                 else n.expedite_below_days_of_supply for n in order]),
     )
     model.input_hashes = {str(doc.path): sha256_of(doc.path), **cache.hashes}
     model.source_file = str(doc.path)
     return model
+
+
+def _link(index, rank, src, child, mask, routes, graph, row, lanes, processing, handling) -> SupplyLink:
+    """A supply link over the route from ``src`` to ``child``, with its lead-time statistics."""
+    path = routes[(src, child)]
+    lane_idx = [graph.edges[path[k], path[k + 1]]["index"] for k in range(len(path) - 1)]
+    hubs = [row[h] for h in path[1:-1]]
+    link = SupplyLink(index, row[src], row[child], mask, lane_idx, hubs, rank)
+    parts = [lanes[j].transit for j in lane_idx]
+    if row[src] in processing:
+        parts.append(processing[row[src]])
+    mean = sum(p.mean for p in parts) + sum(handling[h] for h in hubs)
+    var = sum(p.var for p in parts)
+    if all(p.is_deterministic for p in parts):
+        effective = max(1.0, float(np.ceil(mean - 1e-9)))
+    else:
+        effective = max(1.0, mean + 0.5)
+    link.lead_time_mean, link.lead_time_var, link.protection_days = mean, var, effective
+    return link
 
 
 def _integral_demand(spec: NetworkFile, node: Node) -> bool:

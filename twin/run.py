@@ -21,10 +21,9 @@ from typing import Callable
 import pandas as pd
 
 import twin
-from twin.disruptions import Disruptions
 from twin.reports import compare, tables
 from twin.reports.writer import atomic_folder, write_json, write_parquet
-from twin.runplan import BASELINE, SCENARIO, Plan, default_workers, execute
+from twin.runplan import Plan, default_workers, execute
 from twin.scenario import Scenario, load_scenario
 
 
@@ -50,7 +49,7 @@ def default_out(name: str, root: Path = Path("reports")) -> Path:
 def run_scenario(path: str | Path, out: str | Path | None = None, replications: int | None = None,
                  seed: int | None = None, workers: int | None = None, overwrite: bool = False,
                  progress: Callable[[int, int], None] | None = None,
-                 scenario: Scenario | None = None) -> Report:
+                 scenario: Scenario | None = None, settings: list[str] | tuple[str, ...] = ()) -> Report:
     """Validate, simulate baseline and scenario, and write the report folder.
 
     Parameters
@@ -61,6 +60,7 @@ def run_scenario(path: str | Path, out: str | Path | None = None, replications: 
     workers : local worker processes (default: the machine's cores).
     overwrite : replace ``out`` if it exists.
     progress : called as ``progress(done, total)`` after each replication.
+    settings : ``key.path=value`` overrides (highest precedence), as ``--set`` on the command line.
 
     Raises
     ------
@@ -68,13 +68,13 @@ def run_scenario(path: str | Path, out: str | Path | None = None, replications: 
         If the scenario or its network is invalid (nothing is written).
     """
     started = time.perf_counter()
-    scenario = scenario or load_scenario(path)
+    scenario = scenario or load_scenario(path, settings)
     spec = scenario.spec
     reps = replications if replications is not None else spec.replications
     root_seed = seed if seed is not None else spec.seed
     workers = workers if workers is not None else default_workers()
-    plan = Plan(model=scenario.model, variants={BASELINE: Disruptions(), SCENARIO: scenario.disruptions},
-                horizon_days=spec.horizon_days, warmup_days=spec.warmup_days, seed=root_seed, replications=reps)
+    plan = Plan(variants=scenario.variants, horizon_days=spec.horizon_days, warmup_days=spec.warmup_days,
+                seed=root_seed, replications=reps)
     out_path = Path(out) if out is not None else default_out(spec.name)
     if out_path.exists() and not overwrite:
         from twin.reports.writer import ReportExists
@@ -90,19 +90,15 @@ def run_scenario(path: str | Path, out: str | Path | None = None, replications: 
 
     results = execute(plan, workers=workers, on_done=tick)
     model = scenario.model
-    windows = [(c.window.start, c.window.end) for c in scenario.disruptions.closures]
-    windows += [(c.window.start, c.window.end) for lst in scenario.disruptions.transit.values() for c in lst]
-    windows += [(c.window.start, c.window.end) for lst in scenario.disruptions.processing.values() for c in lst]
-    windows += [(c.window.start, c.window.end) for lst in scenario.disruptions.fuel.values() for c in lst]
-
     H, W = spec.horizon_days, spec.warmup_days
-    daily = tables.daily_table(model, results, W)
-    nodes = tables.node_table(model, results, W)
-    network = tables.network_table(model, results, W)
-    skus = tables.sku_table(model, results, H, W)
-    flows = tables.flows_table(model, results)
-    comparison = compare.comparison_table(model, results, nodes, skus, H, W, windows)
-    comparison_daily = compare.comparison_daily_table(model, results)
+    runs = tables.Runs(scenario, results, H, W)
+    daily = tables.daily_table(runs)
+    nodes = tables.node_table(runs)
+    network = tables.network_table(runs)
+    skus = tables.sku_table(runs)
+    flows = tables.flows_table(runs)
+    comparison = compare.comparison_table(runs)
+    comparison_daily = compare.comparison_daily_table(runs)
 
     provenance = {
         "twin_version": twin.__version__, "scenario": spec.name, "seed": root_seed, "replications": reps,
@@ -116,7 +112,9 @@ def run_scenario(path: str | Path, out: str | Path | None = None, replications: 
         "network": model.name,
         "network_file": model.source_file,
         "description": spec.description,
-        "variants": [BASELINE, SCENARIO],
+        "variants": scenario.variant_names,
+        "sweep": ({"key": scenario.sweep_key, "values": scenario.sweep_values} if scenario.sweep_key else None),
+        "changes": scenario.changes,
         "disruptions_applied": scenario.applied,
         "scenario_as_applied": spec.model_dump(mode="json", by_alias=True),
         "workers": workers,

@@ -1,9 +1,11 @@
 """Replications x variants, run in local worker processes.
 
-Each replication runs the baseline (no disruptions) and the scenario with the
-same random streams (common random numbers). Replications are independent
-tasks, spread over ``workers`` processes; results are identical whatever the
-number of workers.
+Every variant of a replication (baseline, scenario, each mitigation, at each
+sweep point) runs on the same random streams (common random numbers).
+Replications are independent tasks spread over ``workers`` processes; results
+are identical whatever the number of workers. Variants that are certain to be
+identical (the baselines of sweep points that do not change the network) are
+simulated once.
 """
 
 from __future__ import annotations
@@ -14,23 +16,36 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Callable
 
-from twin.disruptions import Disruptions
-from twin.engine import RunResult, simulate
-from twin.model import Model
+from twin.engine import RunResult, simulate, stream
+from twin.engine.run import EVENTS
+from twin.scenario import Variant
 
-BASELINE, SCENARIO = "baseline", "scenario"
+Results = list[list[RunResult]]  # [replication][variant]
 
 
 @dataclass(frozen=True)
 class Plan:
-    """What to simulate: a model, its variants' disruptions, horizon, seed, replications."""
+    """What to simulate: variants, horizon, warm-up, seed, replications."""
 
-    model: Model
-    variants: dict[str, Disruptions]
+    variants: list[Variant]
     horizon_days: int
     warmup_days: int
     seed: int
     replications: int
+
+    def representatives(self) -> list[int]:
+        """For each variant, the index of the first variant certain to give the same result."""
+        out = []
+        for i, v in enumerate(self.variants):
+            same = i
+            if not v.events.events:
+                for j in range(i):
+                    w = self.variants[j]
+                    if w.model is v.model and not w.events.events:
+                        same = j
+                        break
+            out.append(same)
+        return out
 
 
 def default_workers() -> int:
@@ -46,27 +61,33 @@ def _init_worker(plan: Plan) -> None:
     _PLAN = plan
 
 
-def run_replication(plan: Plan, replication: int) -> dict[str, RunResult]:
+def run_replication(plan: Plan, replication: int) -> list[RunResult]:
     """Every variant of one replication, on the same random streams."""
-    return {name: simulate(plan.model, plan.horizon_days, plan.warmup_days, disruptions,
-                           seed=plan.seed, replication=replication)
-            for name, disruptions in plan.variants.items()}
+    results: list[RunResult] = []
+    for i, (variant, same) in enumerate(zip(plan.variants, plan.representatives())):
+        if same != i:
+            results.append(results[same])
+            continue
+        disruptions = variant.events.realize(stream(plan.seed, replication, EVENTS))
+        results.append(simulate(variant.model, plan.horizon_days, plan.warmup_days, disruptions,
+                                seed=plan.seed, replication=replication))
+    return results
 
 
-def _task(replication: int) -> tuple[int, dict[str, RunResult]]:
+def _task(replication: int) -> tuple[int, list[RunResult]]:
     assert _PLAN is not None
     return replication, run_replication(_PLAN, replication)
 
 
 def execute(plan: Plan, workers: int | None = None,
-            on_done: Callable[[int], None] | None = None) -> list[dict[str, RunResult]]:
-    """Run every replication; returns results indexed by replication.
+            on_done: Callable[[int], None] | None = None) -> Results:
+    """Run every replication; returns results indexed by replication, then variant.
 
     ``on_done(replication)`` is called as each replication finishes (for progress bars).
     """
     workers = default_workers() if workers is None else max(1, workers)
     workers = min(workers, plan.replications)
-    results: list[dict[str, RunResult] | None] = [None] * plan.replications
+    results: list[list[RunResult] | None] = [None] * plan.replications
     if workers == 1:
         for r in range(plan.replications):
             results[r] = run_replication(plan, r)

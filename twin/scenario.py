@@ -1,179 +1,274 @@
-"""Read a scenario file, load its network, and resolve its disruptions to rows and lanes."""
+"""Read a scenario file, compose it, apply overrides, and build every variant it asks for.
+
+A run simulates, for each sweep point: the **baseline** (the network with no
+disruptions), the **scenario** (its disruptions), and the scenario with each
+**mitigation** applied — all on the same random numbers.
+
+Precedence of changes, lowest first: network file < extended scenario <
+scenario < sweep point < mitigation < ``--set`` on the command line.
+"""
 
 from __future__ import annotations
 
+import copy
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import ValidationError
 
-from twin.disruptions import Closure, Disruptions, FuelChange, TimeChange, Window
+from twin import overrides as ov
+from twin.events import EventPlan, plan_events
 from twin.model import Model
-from twin.network import load_network
+from twin.network import build_model
 from twin.problems import Problem, ProblemList
 from twin.schema.messages import problems_from_error
-from twin.schema.scenario import FuelPrice, HubClosure, LaneSelector, LeadTimeShock, NodeSelector, ScenarioFile
+from twin.schema.network import NetworkFile
+from twin.schema.scenario import ScenarioFile
 from twin.tables import sha256_of
 from twin.yamlio import YamlDocument, load_yaml
+
+BASELINE, SCENARIO = "baseline", "scenario"
+
+
+@dataclass
+class Variant:
+    """One thing to simulate for every replication."""
+
+    point: int            # index of the sweep point (0 without a sweep)
+    name: str             # baseline, scenario, or a mitigation's name
+    model: Model
+    events: EventPlan
+    changes: list[str] = field(default_factory=list)
 
 
 @dataclass
 class Scenario:
-    """A validated scenario with its network and its disruptions resolved."""
+    """A validated scenario: its variants, ready to run."""
 
-    spec: ScenarioFile
+    spec: ScenarioFile            # the scenario variant at the first sweep point, overrides applied
     path: Path
-    model: Model
-    disruptions: Disruptions
-    applied: list[dict] = field(default_factory=list)  # one readable record per disruption
+    variants: list[Variant]
+    sweep_key: str | None = None
+    sweep_values: list[float] = field(default_factory=list)
     input_hashes: dict[str, str] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
         return self.spec.name
 
+    @property
+    def model(self) -> Model:
+        return self.variants[0].model
 
-def _nodes_matching(model: Model, selector: NodeSelector) -> list[int]:
-    rows = []
-    for r, node in enumerate(model.node_ids):
-        if selector.kind is not None and model.kinds[r] != selector.kind:
-            continue
-        if selector.tag is not None and selector.tag not in model.tags[r]:
-            continue
-        if selector.region is not None and model.regions[r] != selector.region:
-            continue
-        rows.append(r)
-    return rows
+    @property
+    def applied(self) -> list[dict]:
+        for v in self.variants:
+            if v.name == SCENARIO and v.point == 0:
+                return v.events.records
+        return []
 
+    @property
+    def changes(self) -> list[str]:
+        out: list[str] = []
+        for v in self.variants:
+            for change in v.changes:
+                label = v.name if not self.sweep_key else f"{v.name} @ {self.sweep_key}={self.sweep_values[v.point]:g}"
+                line = f"[{label}] {change}"
+                if line not in out:
+                    out.append(line)
+        return out
 
-def _lanes_matching(model: Model, selector: LaneSelector | None, modes: list[str] | None = None) -> list[int]:
-    out = []
-    for lane in model.lanes:
-        if selector is not None:
-            if selector.from_ is not None and model.node_ids[lane.source] != selector.from_:
-                continue
-            if selector.to is not None and model.node_ids[lane.target] != selector.to:
-                continue
-            if selector.mode is not None and lane.mode != selector.mode:
-                continue
-        if modes is not None and lane.mode not in modes:
-            continue
-        out.append(lane.index)
-    return out
+    @property
+    def variant_names(self) -> list[str]:
+        return list(dict.fromkeys(v.name for v in self.variants))
 
+    def variant(self, name: str = SCENARIO, point: int = 0) -> Variant:
+        for v in self.variants:
+            if v.name == name and v.point == point:
+                return v
+        raise KeyError(f"no variant {name!r} at sweep point {point}")
 
-def _check_node_ids(model: Model, doc: YamlDocument, loc: tuple, selector: LaneSelector | None,
-                    problems: list[Problem]) -> None:
-    if selector is None:
-        return
-    for key, value in (("from", selector.from_), ("to", selector.to)):
-        if value is not None and value not in model.node_ids:
-            problems.append(doc.problem(loc + (key,), f"unknown node '{value}'; check the network's node ids"))
-
-
-def resolve(spec: ScenarioFile, doc: YamlDocument, model: Model) -> tuple[Disruptions, list[dict], list[Problem]]:
-    """Turn the scenario's disruptions into a :class:`Disruptions` of rows and lanes."""
-    problems: list[Problem] = []
-    out = Disruptions()
-    applied: list[dict] = []
-    for i, d in enumerate(spec.disruptions):
-        loc = ("disruptions", i)
-        window = Window(float(d.start_day), float(d.end))
-        if d.start_day >= spec.horizon_days:
-            problems.append(doc.problem(loc + ("start_day",), f"starts on day {d.start_day:g}, after the horizon "
-                                                              f"({spec.horizon_days} days); move it or lengthen "
-                                                              "'horizon_days'"))
-        record = {"index": i, "type": d.type, "start_day": d.start_day, "end_day": d.end}
-        if isinstance(d, HubClosure):
-            if d.node is not None:
-                if d.node not in model.node_ids:
-                    problems.append(doc.problem(loc + ("node",), f"unknown node '{d.node}'; check the network's ids"))
-                    continue
-                rows = [model.row(d.node)]
-            else:
-                rows = _nodes_matching(model, d.nodes)
-            not_hubs = [model.node_ids[r] for r in rows if model.kinds[r] != "hub"]
-            if not_hubs:
-                problems.append(doc.problem(loc + ("node" if d.node else "nodes",),
-                                            f"{', '.join(not_hubs)} is not a hub; hub_closure closes hubs "
-                                            "(use kind: hub in a selector)"))
-                continue
-            if not rows:
-                problems.append(doc.problem(loc + ("nodes",), "the selector matches no hub; check kind/tag/region"))
-                continue
-            out.closures.extend(Closure(r, window) for r in rows)
-            record["targets"] = [model.node_ids[r] for r in rows]
-        elif isinstance(d, FuelPrice):
-            _check_node_ids(model, doc, loc + ("lanes",), d.lanes, problems)
-            lanes = _lanes_matching(model, d.lanes, d.modes)
-            if not lanes:
-                problems.append(doc.problem(loc, "no lane matches this fuel_price's 'lanes'/'modes'; check them"))
-                continue
-            for j in lanes:
-                out.fuel.setdefault(j, []).append(FuelChange(window, 1.0 + d.change_pct / 100.0))
-            record["targets"] = [_lane_name(model, j) for j in lanes]
-            record["change_pct"] = d.change_pct
-        elif isinstance(d, LeadTimeShock):
-            change = TimeChange(window, d.multiply, d.add_days)
-            targets = []
-            if d.lanes is not None:
-                _check_node_ids(model, doc, loc + ("lanes",), d.lanes, problems)
-                lanes = _lanes_matching(model, d.lanes)
-                if not lanes:
-                    problems.append(doc.problem(loc + ("lanes",), "no lane matches 'lanes'; check from/to/mode"))
-                for j in lanes:
-                    out.transit.setdefault(j, []).append(change)
-                targets += [_lane_name(model, j) for j in lanes]
-            if d.supplier is not None:
-                if d.supplier not in model.node_ids:
-                    problems.append(doc.problem(loc + ("supplier",), f"unknown node '{d.supplier}'"))
-                elif model.kinds[model.row(d.supplier)] != "supplier":
-                    problems.append(doc.problem(loc + ("supplier",), f"'{d.supplier}' is not a supplier"))
-                else:
-                    out.processing.setdefault(model.row(d.supplier), []).append(change)
-                    targets.append(d.supplier)
-            record.update(targets=targets, multiply=d.multiply, add_days=d.add_days)
-        applied.append(record)
-    return out, applied, problems
+    def disruptions(self, name: str = SCENARIO, point: int = 0, replication: int = 0):
+        """The disruptions variant ``name`` applies in ``replication`` (random events drawn)."""
+        from twin.engine import stream
+        from twin.engine.run import EVENTS
+        return self.variant(name, point).events.realize(stream(self.spec.seed, replication, EVENTS))
 
 
-def _lane_name(model: Model, j: int) -> str:
-    lane = model.lanes[j]
-    return f"{model.node_ids[lane.source]}->{model.node_ids[lane.target]}"
+def _absolute(path: str, base: Path) -> str:
+    p = Path(path)
+    return str(p) if p.is_absolute() else os.path.normpath(base / p)
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Load and validate a scenario file and its network; raise :class:`ProblemList` on any problem."""
+def compose(path: str | Path, chain: tuple[str, ...] = ()) -> tuple[YamlDocument, list[ov.Override], list[Path]]:
+    """The scenario document with ``extends`` resolved, the overrides of the files it extends, and those files."""
     doc = load_yaml(path)
+    data = doc.data
+    if not isinstance(data, dict):
+        return doc, [], []
+    for key in ("network", "extends"):
+        if isinstance(data.get(key), str):
+            data[key] = _absolute(data[key], doc.path.parent)
+    parent = data.get("extends")
+    if not isinstance(parent, str):
+        return doc, [], []
+    if str(Path(parent).resolve()) in chain or Path(parent).resolve() == doc.path.resolve():
+        raise ProblemList([doc.problem(("extends",), "scenarios extend each other in a loop; break it")])
+    if not Path(parent).exists():
+        raise ProblemList([doc.problem(("extends",), f"extended scenario '{parent}' not found")])
+    base, base_overrides, files = compose(parent, chain + (str(doc.path.resolve()),))
+    if isinstance(base.data, dict) and isinstance(base.data.get("overrides"), dict):
+        base_overrides = base_overrides + [
+            ov.Override(o.key, o.value, "extended scenario", o.origin)
+            for o in ov.from_mapping(base.data["overrides"], "extended scenario", base, ("overrides",))]
+    return _merge(base, doc), base_overrides, [base.path, *files]
+
+
+def _merge(base: YamlDocument, child: YamlDocument) -> YamlDocument:
+    """``child`` over ``base``: lists of disruptions and mitigations add up, other keys replace."""
+    data = copy.deepcopy(base.data) if isinstance(base.data, dict) else {}
+    foreign = {k: (str(base.path), line) for k, line in base.lines.items() if k}
+    foreign.update({k: v for k, v in base.foreign.items()})
+    lines = {(): child.lines.get((), 1)}
+    data.pop("overrides", None)
+    foreign = {k: v for k, v in foreign.items() if k[0] not in ("overrides", "extends")}
+    for key, value in child.data.items():
+        if key == "extends":
+            continue
+        if key in ("disruptions", "mitigations") and isinstance(value, list) and isinstance(data.get(key), list):
+            offset = len(data[key])
+            data[key] = data[key] + value
+            for path, line in child.lines.items():
+                if path[:1] == (key,) and len(path) > 1:
+                    lines[(key, path[1] + offset) + path[2:]] = line
+            continue
+        data[key] = value
+        foreign = {k: v for k, v in foreign.items() if k[0] != key}
+        for path, line in child.lines.items():
+            if path[:1] == (key,):
+                lines[path] = line
+    for path, line in child.lines.items():
+        if path[:1] in (("disruptions",), ("mitigations",)) and len(path) == 1:
+            lines[path] = line
+    return YamlDocument(child.path, data, lines, foreign)
+
+
+def _clone(doc: YamlDocument) -> YamlDocument:
+    return YamlDocument(doc.path, copy.deepcopy(doc.data), dict(doc.lines), dict(doc.foreign))
+
+
+def _validate_scenario(doc: YamlDocument) -> tuple[ScenarioFile | None, list[Problem]]:
     try:
-        spec = ScenarioFile.model_validate(doc.data)
+        return ScenarioFile.model_validate(doc.data), []
     except ValidationError as exc:
-        problems = problems_from_error(exc, doc, ScenarioFile)
-        network = doc.data.get("network") if isinstance(doc.data, dict) else None
-        if isinstance(network, str):
-            try:
-                load_network(doc.path.parent / network)
-            except ProblemList as more:
-                problems += _network_problems(more, doc, network)
-        raise ProblemList(problems) from None
-    network_path = Path(spec.network)
-    if not network_path.is_absolute():
-        network_path = Path(os.path.normpath(doc.path.parent / network_path))
+        return None, problems_from_error(exc, doc, ScenarioFile)
+
+
+def _network_problems_only(doc: YamlDocument) -> list[Problem]:
+    network = doc.data.get("network") if isinstance(doc.data, dict) else None
+    if not isinstance(network, str):
+        return []
+    if not Path(network).exists():
+        return [doc.problem(("network",), f"network file '{Path(network).name}' not found (looked for "
+                                          f"{network}); the path is relative to the scenario file")]
+    try:
+        from twin.network import load_network
+        load_network(network)
+    except ProblemList as exc:
+        return list(exc.problems)
+    return []
+
+
+def load_scenario(path: str | Path, settings: list[str] | tuple[str, ...] = ()) -> Scenario:
+    """Load and validate a scenario, its network, and every variant; raise :class:`ProblemList` on problems.
+
+    ``settings`` are ``key.path=value`` overrides from the command line.
+    """
+    doc, extended, extended_files = compose(path)
+    cli, problems = ov.from_command_line(list(settings))
+    spec0, found = _validate_scenario(doc)
+    if spec0 is None:
+        raise ProblemList(problems + found + _network_problems_only(doc))
+    network_path = Path(spec0.network)
     if not network_path.exists():
-        raise ProblemList([doc.problem(("network",), f"network file '{spec.network}' not found (looked for "
-                                                     f"{network_path}); the path is relative to the scenario file")])
-    model = load_network(network_path)
-    disruptions, applied, problems = resolve(spec, doc, model)
+        raise ProblemList(problems + [doc.problem(("network",), f"network file '{network_path.name}' not found "
+                                                                f"(looked for {network_path}); the path is "
+                                                                "relative to the scenario file")])
+    network_doc = load_yaml(network_path)
+
+    own = ov.from_mapping(spec0.overrides, "scenario", doc, ("overrides",))
+    mitigations = {m.name: ov.from_mapping(m.overrides, f"mitigation {m.name}", doc, ("mitigations", i, "overrides"))
+                   for i, m in enumerate(spec0.mitigations)}
+    problems += ov.overlaps(extended) + ov.overlaps(own) + ov.overlaps(cli)
+    for layer in mitigations.values():
+        problems += ov.overlaps(layer)
+    sweep_key, sweep_values = None, [None]
+    if spec0.sweep:
+        sweep_key, sweep_values = next(iter(spec0.sweep.items()))
+        for o in cli:
+            if ov.split_key(o.key)[:len(ov.split_key(sweep_key))] == ov.split_key(sweep_key):
+                problems.append(Problem(o.origin[0], 0, f"'{o.key}' is swept by the scenario; remove one of them"))
     if problems:
         raise ProblemList(problems)
-    hashes = {str(doc.path): sha256_of(doc.path), **model.input_hashes}
-    return Scenario(spec, doc.path, model, disruptions, applied, hashes)
+
+    variants: list[Variant] = []
+    models: dict[str, Model] = {}
+    specs: list[ScenarioFile] = []
+    names = [(SCENARIO, [])] + [(name, layer) for name, layer in mitigations.items()]
+    for point, value in enumerate(sweep_values):
+        sweep = ([ov.Override(sweep_key, value, "sweep", doc.locate(("sweep", sweep_key)))]
+                 if sweep_key is not None else [])
+        for name, layer in names:
+            net, scen = _clone(network_doc), _clone(doc)
+            log: list[str] = []
+            for o in extended + own + sweep + layer + cli:
+                problem = ov.apply(o, net, scen, log)
+                if problem:
+                    problems.append(problem)
+            if problems:
+                continue
+            spec, found = _validate_scenario(scen)
+            problems += found
+            model = _model(net, models, problems)
+            if spec is None or model is None:
+                continue
+            events, found = plan_events(spec, scen, model)
+            problems += found
+            specs.append(spec)
+            if name == SCENARIO:
+                variants.append(Variant(point, BASELINE, model, EventPlan(reroute=spec.reroute), log))
+            variants.append(Variant(point, name, model, events, log))
+    for spec in specs[1:]:
+        for key in ("horizon_days", "warmup_days", "replications", "seed"):
+            if getattr(spec, key) != getattr(specs[0], key):
+                problems.append(doc.problem((key,), f"'{key}' differs between variants or sweep points; "
+                                                    "it must be the same for all"))
+                break
+    if problems:
+        raise ProblemList(problems)
+    hashes = {str(doc.path): sha256_of(doc.path)}
+    for v in variants:
+        hashes.update(v.model.input_hashes)
+    for file in extended_files:
+        hashes[str(file)] = sha256_of(file)
+    return Scenario(specs[0], doc.path, variants, sweep_key, [v for v in sweep_values if v is not None], hashes)
 
 
-def _network_problems(error: ProblemList, doc: YamlDocument, network: str) -> list[Problem]:
-    missing = [p for p in error.problems if p.line == 0 and "not found" in p.message]
-    if missing:
-        return [doc.problem(("network",), f"network file '{network}' not found; the path is relative to the "
-                                          "scenario file")]
-    return list(error.problems)
+def _model(net: YamlDocument, cache: dict[str, Model], problems: list[Problem]) -> Model | None:
+    key = json.dumps(net.data, sort_keys=True, default=str)
+    if key in cache:
+        return cache[key]
+    try:
+        spec = NetworkFile.model_validate(net.data)
+    except ValidationError as exc:
+        problems.extend(problems_from_error(exc, net, NetworkFile))
+        return None
+    try:
+        model = build_model(spec, net)
+    except ProblemList as exc:
+        problems.extend(exc.problems)
+        return None
+    cache[key] = model
+    return model

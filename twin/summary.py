@@ -33,9 +33,56 @@ def _fmt(value: float, kind: str, signed: bool = False) -> str:
     return f"{value:{sign},.0f}"
 
 
-def network_rows(comparison: pd.DataFrame, period: str = "horizon") -> pd.DataFrame:
-    part = comparison[(comparison["level"] == "network") & (comparison["period"] == period)]
+def network_rows(comparison: pd.DataFrame, period: str = "horizon", variant: str = "scenario",
+                 sweep_value: float | None = None) -> pd.DataFrame:
+    part = comparison[(comparison["level"] == "network") & (comparison["period"] == period)
+                      & (comparison["variant"] == variant)]
+    if sweep_value is not None:
+        part = part[part["sweep_value"] == sweep_value]
+    elif part["sweep_value"].notna().any():
+        part = part[part["sweep_value"] == part["sweep_value"].dropna().iloc[0]]
     return part.set_index("metric")
+
+
+def _delta_cell(r, kind: str) -> str:
+    ci = (f" [{_fmt(r['ci95_low'], kind, True)}, {_fmt(r['ci95_high'], kind, True)}]"
+          if not math.isnan(r["ci95_low"]) else "")
+    return f"{_fmt(r['delta'], kind, True)}{ci}"
+
+
+COMPACT = [("fill_rate", "Fill rate", "pct"), ("lost_units", "Lost units", "units"),
+           ("transport_cost_usd", "Transport USD", "usd"), ("profit_usd", "Profit USD", "usd")]
+
+
+def _variant_table(report: Report, console: Console) -> None:
+    c = report.comparison
+    variants = [v for v in dict.fromkeys(c["variant"]) if v != "scenario"]
+    if not variants:
+        return
+    table = Table(title="Mitigations: delta vs baseline (95% CI)", title_justify="left")
+    table.add_column("variant")
+    for _, label, _ in COMPACT:
+        table.add_column(label, justify="right")
+    for variant in ["scenario", *variants]:
+        rows = network_rows(c, variant=variant)
+        table.add_row(variant, *[_delta_cell(rows.loc[m], k) for m, _, k in COMPACT])
+    console.print(table)
+
+
+def _sweep_table(report: Report, console: Console) -> None:
+    c = report.comparison
+    values = sorted(c["sweep_value"].dropna().unique())
+    if not values:
+        return
+    key = report.manifest["sweep"]["key"]
+    table = Table(title=f"Sweep of {key}: scenario delta vs baseline (95% CI)", title_justify="left")
+    table.add_column(key.split(".")[-1], justify="right")
+    for _, label, _ in COMPACT:
+        table.add_column(label, justify="right")
+    for value in values:
+        rows = network_rows(c, sweep_value=value)
+        table.add_row(f"{value:g}", *[_delta_cell(rows.loc[m], k) for m, _, k in COMPACT])
+    console.print(table)
 
 
 def print_summary(report: Report, console: Console) -> None:
@@ -57,8 +104,13 @@ def print_summary(report: Report, console: Console) -> None:
         table.add_row(label, _fmt(r["baseline_mean"], kind), _fmt(r["scenario_mean"], kind),
                       _fmt(r["delta"], kind, True), ci)
     console.print(table)
+    _variant_table(report, console)
+    _sweep_table(report, console)
 
     daily = report.comparison_daily
+    daily = daily[daily["variant"] == "scenario"]
+    if daily["sweep_value"].notna().any():
+        daily = daily[daily["sweep_value"] == daily["sweep_value"].dropna().iloc[0]]
     dos = daily[(daily["level"] == "node") & (daily["metric"] == "days_of_supply")].dropna(subset=["delta"])
     if len(dos) and (dos["delta"].abs() > 1e-12).any():
         worst = dos.loc[dos.groupby("key", observed=True)["delta"].idxmin()]

@@ -7,6 +7,7 @@ from it, and record the line of each key path on the way.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,29 +30,55 @@ class YamlDocument:
     path: Path
     data: Any
     lines: dict[PathKey, int] = field(default_factory=dict)
+    #: Key paths whose value came from another file (an extended scenario, an override): (file, line).
+    foreign: dict[PathKey, tuple[str, int]] = field(default_factory=dict)
 
-    def line_of(self, loc: PathKey) -> int:
-        """Line of the deepest prefix of ``loc`` that exists in the file.
+    def has(self, loc: PathKey) -> bool:
+        return loc in self.lines or loc in self.foreign
+
+    def locate(self, loc: PathKey) -> tuple[str, int]:
+        """File and line of the deepest prefix of ``loc`` that exists.
 
         Elements of ``loc`` that do not name a key (for example the tag
         pydantic adds for a discriminated union) are skipped.
         """
-        best = self.lines.get((), 1)
+        best = (str(self.path), self.lines.get((), 1))
         current: PathKey = ()
         for element in loc:
             candidate = current + (element,)
-            if candidate in self.lines:
-                current = candidate
-                best = self.lines[candidate]
+            if candidate in self.foreign:
+                current, best = candidate, self.foreign[candidate]
+            elif candidate in self.lines:
+                current, best = candidate, (str(self.path), self.lines[candidate])
         return best
 
+    def line_of(self, loc: PathKey) -> int:
+        """Line of the deepest prefix of ``loc`` that exists (see :meth:`locate`)."""
+        return self.locate(loc)[1]
+
     def problem(self, loc: PathKey, message: str) -> Problem:
-        """A :class:`Problem` located at ``loc`` in this file."""
-        return Problem(str(self.path), self.line_of(loc), message)
+        """A :class:`Problem` located at ``loc`` (in this file or where the value came from)."""
+        file, line = self.locate(loc)
+        return Problem(file, line, message)
+
+    def mark_foreign(self, loc: PathKey, origin: tuple[str, int]) -> None:
+        """Record that the value at ``loc`` (and everything under it) came from ``origin``."""
+        for key in [k for k in self.lines if k[:len(loc)] == loc]:
+            del self.lines[key]
+        for key in [k for k in self.foreign if k[:len(loc)] == loc]:
+            del self.foreign[key]
+        self.foreign[loc] = origin
 
 
 class _Loader(yaml.SafeLoader):
     """Safe loader; duplicate keys are reported instead of silently merged."""
+
+
+# YAML 1.1 (PyYAML) reads ``7e-05`` as text; read exponent numbers without a dot as numbers, as YAML 1.2 does.
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"))
 
 
 def _construct(loader: _Loader, node: yaml.Node, path: PathKey, lines: dict,

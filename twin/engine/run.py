@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from twin import ledger
-from twin.disruptions import Disruptions
+from twin.disruptions import Disruptions, capacity_factor
 from twin.engine import components as comp
 from twin.engine import steps
 from twin.engine.state import State
@@ -45,10 +45,16 @@ class RunResult:
 
 
 class DemandSource:
-    """Customer demand of the store tier, one day at a time, from a uniform stream."""
+    """Customer demand of the store tier, one day at a time, from a uniform stream.
 
-    def __init__(self, model: Model, rows: slice, rng: np.random.Generator):
+    The uniforms drawn each day do not depend on the variant, and demand shocks
+    scale the mean before the inverse CDF: shocked and unshocked demand stay
+    coupled (common random numbers).
+    """
+
+    def __init__(self, model: Model, rows: slice, rng: np.random.Generator, shocks=()):
         self.model, self.rows, self.rng = model, rows, rng
+        self.shocks = [s for s in shocks if any(rows.start <= r < rows.stop for r in s.rows)]
         dists = model.demand_dist[rows]
         self.groups: dict[str, np.ndarray] = {}
         for dist in sorted(set(d for d in dists if d)):
@@ -60,6 +66,15 @@ class DemandSource:
     def sample(self, day: int) -> np.ndarray:
         u = self.rng.random(self.shape)
         factor = self.model.day_factor(day)[self.rows][:, None]
+        active = [s for s in self.shocks if s.factor(day) != 1.0]
+        if active:
+            factor = np.repeat(factor, self.shape[1], axis=1)
+            for shock in active:
+                local = [r - self.rows.start for r in shock.rows if self.rows.start <= r < self.rows.stop]
+                cols = slice(None) if shock.skus is None else shock.skus
+                block = factor[local]
+                block[:, cols] *= shock.factor(day)
+                factor[local] = block
         out = np.zeros(self.shape)
         for dist, idx in self.groups.items():
             whole = len(idx) == self.shape[0]
@@ -82,7 +97,7 @@ class DemandSource:
 
 def _protection(model: Model) -> np.ndarray:
     out = np.ones((model.n_nodes, model.n_skus))
-    for link in model.links:
+    for link in model.primary_links:
         out[link.child, link.skus] = link.protection_days + model.review_days[link.child] - 1
     return out
 
@@ -106,26 +121,38 @@ def simulate(model: Model, horizon_days: int, warmup_days: int, disruptions: Dis
     processing = {row: duration_from_uniform(spec.as_dict(), lead_rng.random(table_days))
                   for row, spec in sorted(model.processing.items())}
     env = comp.environment()
-    shipper = Shipper(state, disruptions, transit, processing, now=env.now)
+    shipper = Shipper(state, disruptions, transit, processing, lane_u, now=env.now)
     plans = steps.source_plans(model)
     forecasts = steps.Forecasts(model)
     protection = _protection(model)
+    ordering = steps.Ordering(model)
 
     carrier = comp.Carrier(state=state, shipper=shipper, env=env)
     for row in model.hub_rows:
-        carrier.hubs[row] = comp.Hub(state=state, shipper=shipper, carrier=carrier, row=row, env=env)
+        carrier.hubs[row] = comp.Hub(state=state, carrier=carrier, row=row, env=env,
+                                     capacity_changes=disruptions.node_capacity.get(row, []))
     for closure in disruptions.closures:
-        comp.Switch(hub=carrier.hubs[closure.row], start=closure.window.start, end=closure.window.end, env=env)
+        if not closure.window.empty:
+            comp.NodeSwitch(state=state, row=closure.row, start=closure.window.start, end=closure.window.end,
+                            hub=carrier.hubs.get(closure.row), env=env)
+    for closure in disruptions.lane_closures:
+        if not closure.window.empty:
+            comp.LaneSwitch(state=state, carrier=carrier, lane=closure.lane, start=closure.window.start,
+                            end=closure.window.end, env=env)
+    for loss in disruptions.inventory:
+        if loss.fraction > 0:
+            comp.StockEvent(state=state, loss=loss, env=env)
 
     def ship(link, units, day):
-        carrier.send(shipper.first_leg(link, units, day))
+        leg = shipper.first_leg(link, units, day)
+        carrier.depart(leg, leg.depart)
 
     comp.Dock(state=state, env=env)
     for order, tier in enumerate(model.tiers):
-        work = _tier_work(model, tier, state, plans, forecasts, protection, ship,
-                          stream(seed, replication, DEMAND) if tier.role == STORE else None)
+        work = _tier_work(model, tier, state, plans, forecasts, protection, ordering, ship,
+                          stream(seed, replication, DEMAND) if tier.role == STORE else None, disruptions)
         comp.TierCycle(state=state, order=order, work=work, env=env)
-    comp.Bookkeeper(state=state, env=env)
+    comp.Bookkeeper(state=state, shipper=shipper, env=env)
     env.run(till=horizon_days + 0.5)
 
     if check_ledger:
@@ -134,39 +161,45 @@ def simulate(model: Model, horizon_days: int, warmup_days: int, disruptions: Dis
                      seconds=time.perf_counter() - started)
 
 
-def _tier_work(model, tier, state, plans, forecasts, protection, ship, demand_rng):
+def _capacity(model: Model, row: int, day: int, disruptions: Disruptions) -> float:
+    changes = disruptions.node_capacity.get(row)
+    return float(model.capacity[row]) * (capacity_factor(day, changes) if changes else 1.0)
+
+
+def _tier_work(model, tier, state, plans, forecasts, protection, ordering, ship, demand_rng, disruptions):
     rows = tier.rows
     sources = [plans[r] for r in range(tier.start, tier.stop) if r in plans]
     dynamic = [r for r in range(tier.start, tier.stop) if r in forecasts.state]
 
     if tier.role == STORE:
-        demand = DemandSource(model, rows, demand_rng)
+        demand = DemandSource(model, rows, demand_rng, disruptions.demand)
 
         def work(day):
             d = demand.sample(day)
             steps.serve_customers(state, rows, d, day)
             for r in dynamic:
                 forecasts.observe(r, d[r - tier.start])
-            steps.review(state, rows, day, forecasts, protection)
+            steps.review(state, rows, day, forecasts, protection, ordering)
         return work
 
     if tier.role == STOCK:
         def work(day):
             for plan in sources:
-                observed = steps.fill_orders(state, plan, day, ship)
+                observed = steps.fill_orders(state, plan, day, ship,
+                                             capacity_units=_capacity(model, plan.row, day, disruptions))
                 if plan.row in forecasts.state:
                     forecasts.observe(plan.row, observed)
             for r in dynamic:
                 if r not in plans:
                     forecasts.observe(r, np.zeros(model.n_skus))
-            steps.review(state, rows, day, forecasts, protection)
+            steps.review(state, rows, day, forecasts, protection, ordering)
         return work
 
     assert tier.role == SUPPLIER
 
     def work(day):
         for plan in sources:
-            steps.fill_orders(state, plan, day, ship, capacity_units=float(model.capacity[plan.row]),
+            steps.fill_orders(state, plan, day, ship, capacity_units=_capacity(model, plan.row, day, disruptions),
                               unlimited_stock=True)
     return work
 

@@ -12,8 +12,9 @@ COST_COLUMNS = (
 )
 
 _COMMON = {
-    "variant": "`baseline` (no disruptions) or `scenario`.",
-    "replication": "Replication number, 0-based; baseline and scenario of a replication share random numbers.",
+    "variant": "`baseline` (no disruptions), `scenario`, or the name of a mitigation (scenario + that lever).",
+    "sweep_value": "Value of the scenario's swept key for this row (empty without a sweep).",
+    "replication": "Replication number, 0-based; all variants of a replication share random numbers.",
 }
 
 _MONEY = {
@@ -43,6 +44,8 @@ DAILY = {
     "filled_from_stock_units": "Units of that day's demand served from stock the same day.",
     "sold_units": "Units handed to customers (today's demand and earlier backorders).",
     "lost_units": "Demand that was not served and is lost.",
+    "destroyed_units": "Units of stock destroyed (inventory_loss).",
+    "held_units": "End-of-day units on quality hold (not usable; not in on_hand_units).",
     "orders_placed": "Order lines placed (one per SKU ordered).",
     "ordered_units": "Units ordered from the node's sources.",
     "received_units": "Units that became usable (hubs: units that arrived; suppliers: units made).",
@@ -61,6 +64,7 @@ NODES = {
     "fill_rate": "filled_from_stock_units / demand_units.",
     "sold_units": "Units handed to customers.",
     "lost_units": "Units of demand lost.",
+    "destroyed_units": "Units of stock destroyed.",
     "stockout_days": "Days on which some demand was not served from stock.",
     "avg_on_hand_units": "Mean end-of-day on-hand.",
     "avg_in_transit_units": "Mean end-of-day units in transit to the node.",
@@ -82,6 +86,7 @@ NETWORK = {
     "filled_from_stock_units": "Customer units served from stock on the day of demand.",
     "fill_rate": "Customer fill rate: filled_from_stock_units / demand_units.",
     "lost_units": "Customer units lost.",
+    "destroyed_units": "Units of stock destroyed.",
     "avg_on_hand_units": "Mean end-of-day units on hand at DCs and stores.",
     "avg_in_transit_units": "Mean end-of-day units in transit.",
     "avg_backorder_units": "Mean end-of-day units backordered (customers and internal).",
@@ -108,14 +113,16 @@ SKUS["holding_cost_usd"] = "Holding cost of the SKU at every node."
 SKUS["transport_cost_usd"] = "Transport cost allocated to the SKU by its weight share of each shipment (units share when weightless)."
 
 COMPARISON = {
+    "variant": "The variant compared with the baseline: `scenario` or a mitigation's name.",
+    "sweep_value": "Value of the swept key (empty without a sweep); compared with the baseline at the same value.",
     "level": "`network`, `node` or `sku`.",
     "key": "Node or SKU id (`network` for the network level).",
     "period": "`horizon` (all days after the warm-up); for nodes and the network also `before`, `during` and "
               "`after` the disruption window (from the first start to the last end).",
     "metric": "A column of network.parquet, nodes.parquet or skus.parquet.",
     "baseline_mean": "Mean over replications, baseline.",
-    "scenario_mean": "Mean over replications, scenario.",
-    "delta": "Mean of the paired differences scenario - baseline.",
+    "scenario_mean": "Mean over replications, the variant compared.",
+    "delta": "Mean of the paired differences variant - baseline.",
     "delta_pct": "delta / |baseline_mean| x 100 (empty when the baseline is 0).",
     "ci95_low": "Lower end of the 95% t-interval of the paired difference (empty with 1 replication).",
     "ci95_high": "Upper end of the 95% t-interval of the paired difference.",
@@ -123,13 +130,15 @@ COMPARISON = {
 }
 
 COMPARISON_DAILY = {
+    "variant": "The variant compared with the baseline.",
+    "sweep_value": "Value of the swept key (empty without a sweep).",
     "level": "`network` or `node`.",
     "key": "Node id (`network` for the network level).",
     "day": "Simulated day.",
     "metric": "on_hand_units, days_of_supply, backorder_units, lost_units, fill_rate or profit_usd.",
     "baseline_mean": "Mean over replications, baseline.",
-    "scenario_mean": "Mean over replications, scenario.",
-    "delta": "Mean paired difference scenario - baseline.",
+    "scenario_mean": "Mean over replications, the variant compared.",
+    "delta": "Mean paired difference variant - baseline.",
     "ci95_low": "Lower end of the 95% t-interval of the paired difference.",
     "ci95_high": "Upper end of the 95% t-interval of the paired difference.",
 }
@@ -148,7 +157,9 @@ FLOWS = {
     "arrive_time": "Arrival time in days (continuous).",
     "units": "Units on the leg.",
     "weight_kg": "Weight on the leg.",
-    "cost_usd": "Cost of the leg (fuel events applied).",
+    "cost_usd": "Cost of the leg (fuel and cost events applied).",
+    "rerouted": "True when the shipment left its planned route to avoid a closed hub or lane.",
+    "expedited": "True when the leg used the lane's expedited mode.",
 }
 
 TABLES = {

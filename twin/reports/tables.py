@@ -2,18 +2,43 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
 from twin.engine import RunResult
 from twin.model import Model
+from twin.scenario import Scenario, Variant
 from twin.reports.columns import COST_COLUMNS, DAILY, NETWORK, NODES, SKUS, FLOWS
 
-Results = list[dict[str, RunResult]]  # [replication][variant]
+Results = list[list[RunResult]]  # [replication][variant]
 
 
-def _variants(results: Results) -> list[str]:
-    return list(results[0].keys())
+@dataclass
+class Runs:
+    """The results of a run with what is needed to label them: variants, sweep values, horizon."""
+
+    scenario: Scenario
+    results: Results
+    horizon_days: int
+    warmup_days: int
+
+    @property
+    def variants(self) -> list[Variant]:
+        return self.scenario.variants
+
+    def sweep_value(self, v: Variant) -> float:
+        return float(self.scenario.sweep_values[v.point]) if self.scenario.sweep_key else np.nan
+
+    def of(self, index: int) -> list[RunResult]:
+        """Results of variant ``index`` over replications."""
+        return [by_rep[index] for by_rep in self.results]
+
+    def labelled(self):
+        """(variant index, variant, sweep value) for every variant."""
+        for i, v in enumerate(self.variants):
+            yield i, v, self.sweep_value(v)
 
 
 def daily_arrays(model: Model, result: RunResult) -> dict[str, np.ndarray]:
@@ -27,19 +52,21 @@ def daily_arrays(model: Model, result: RunResult) -> dict[str, np.ndarray]:
     return d
 
 
-def daily_table(model: Model, results: Results, warmup_days: int) -> pd.DataFrame:
+def daily_table(runs: Runs) -> pd.DataFrame:
     """``daily.parquet``: one row per variant x replication x day x node."""
     frames = []
-    n = model.n_nodes
-    for variant in _variants(results):
-        for rep, by_variant in enumerate(results):
-            d = daily_arrays(model, by_variant[variant])
+    for i, v, sweep in runs.labelled():
+        model = v.model
+        n = model.n_nodes
+        for rep, result in enumerate(runs.of(i)):
+            d = daily_arrays(model, result)
             days = d["on_hand_units"].shape[0]
             block = {
-                "variant": np.full(days * n, variant),
+                "variant": np.full(days * n, v.name),
+                "sweep_value": np.full(days * n, sweep),
                 "replication": np.full(days * n, rep, dtype=np.int32),
                 "day": np.repeat(np.arange(days, dtype=np.int32), n),
-                "warmup": np.repeat(np.arange(days) < warmup_days, n),
+                "warmup": np.repeat(np.arange(days) < runs.warmup_days, n),
                 "node": np.tile(np.array(model.node_ids), days),
                 "kind": np.tile(np.array(model.kinds), days),
             }
@@ -53,7 +80,7 @@ def daily_table(model: Model, results: Results, warmup_days: int) -> pd.DataFram
     return table
 
 
-_SUMS = ("demand_units", "filled_from_stock_units", "sold_units", "lost_units", "orders_placed",
+_SUMS = ("demand_units", "filled_from_stock_units", "sold_units", "lost_units", "destroyed_units", "orders_placed",
          "ordered_units", "received_units", "shipped_units", "revenue_usd", *COST_COLUMNS,
          "total_cost_usd", "profit_usd", "lost_margin_usd")
 
@@ -93,6 +120,7 @@ def _network_kpis(model: Model, d: dict[str, np.ndarray], days: slice) -> dict[s
     out["filled_from_stock_units"] = float(d["filled_from_stock_units"][days][:, stores].sum())
     out["fill_rate"] = out["filled_from_stock_units"] / out["demand_units"] if out["demand_units"] > 0 else np.nan
     out["lost_units"] = float(d["lost_units"][days][:, stores].sum())
+    out["destroyed_units"] = float(d["destroyed_units"][days].sum())
     out["avg_on_hand_units"] = float(d["on_hand_units"][days][:, stocking].sum(axis=1).mean())
     out["avg_in_transit_units"] = float(d["in_transit_units"][days][:, stocking].sum(axis=1).mean())
     out["avg_backorder_units"] = float(d["backorder_units"][days].sum(axis=1).mean())
@@ -103,39 +131,41 @@ def _network_kpis(model: Model, d: dict[str, np.ndarray], days: slice) -> dict[s
     return out
 
 
-def node_table(model: Model, results: Results, warmup_days: int) -> pd.DataFrame:
+def node_table(runs: Runs) -> pd.DataFrame:
     """``nodes.parquet``: KPIs per variant x replication x node after the warm-up."""
     rows = []
-    for variant in _variants(results):
-        for rep, by_variant in enumerate(results):
-            d = daily_arrays(model, by_variant[variant])
-            k = _node_kpis(model, d, slice(warmup_days, None))
-            block = {"variant": variant, "replication": rep, "node": model.node_ids, "kind": model.kinds}
+    for i, v, sweep in runs.labelled():
+        model = v.model
+        for rep, result in enumerate(runs.of(i)):
+            k = _node_kpis(model, daily_arrays(model, result), slice(runs.warmup_days, None))
+            block = {"variant": v.name, "sweep_value": sweep, "replication": rep, "node": model.node_ids,
+                     "kind": model.kinds}
             block.update({c: k[c] for c in NODES if c not in block})
             rows.append(pd.DataFrame(block, columns=list(NODES)))
     return pd.concat(rows, ignore_index=True)
 
 
-def network_table(model: Model, results: Results, warmup_days: int) -> pd.DataFrame:
+def network_table(runs: Runs) -> pd.DataFrame:
     """``network.parquet``: network KPIs per variant x replication after the warm-up."""
     rows = []
-    for variant in _variants(results):
-        for rep, by_variant in enumerate(results):
-            d = daily_arrays(model, by_variant[variant])
-            k = _network_kpis(model, d, slice(warmup_days, None))
-            rows.append({"variant": variant, "replication": rep, **{c: k[c] for c in NETWORK if c in k}})
+    for i, v, sweep in runs.labelled():
+        for rep, result in enumerate(runs.of(i)):
+            k = _network_kpis(v.model, daily_arrays(v.model, result), slice(runs.warmup_days, None))
+            rows.append({"variant": v.name, "sweep_value": sweep, "replication": rep,
+                         **{c: k[c] for c in NETWORK if c in k}})
     return pd.DataFrame(rows, columns=list(NETWORK))
 
 
-def sku_table(model: Model, results: Results, horizon_days: int, warmup_days: int) -> pd.DataFrame:
+def sku_table(runs: Runs) -> pd.DataFrame:
     """``skus.parquet``: per variant x replication x SKU, over all nodes, after the warm-up."""
-    days = horizon_days - warmup_days
+    days = runs.horizon_days - runs.warmup_days
     frames = []
-    for variant in _variants(results):
-        for rep, by_variant in enumerate(results):
-            s = by_variant[variant].sku
-            block: dict[str, object] = {"variant": variant, "replication": rep, "sku": model.sku_ids,
-                                        "segment": model.segment, "category": model.category}
+    for i, v, sweep in runs.labelled():
+        model = v.model
+        for rep, result in enumerate(runs.of(i)):
+            s = result.sku
+            block: dict[str, object] = {"variant": v.name, "sweep_value": sweep, "replication": rep,
+                                        "sku": model.sku_ids, "segment": model.segment, "category": model.category}
             for name in ("demand_units", "filled_from_stock_units", "sold_units", "lost_units", "revenue_usd",
                          *COST_COLUMNS, "lost_margin_usd"):
                 block[name] = s[name]
@@ -152,31 +182,38 @@ def sku_table(model: Model, results: Results, horizon_days: int, warmup_days: in
     return pd.concat(frames, ignore_index=True)
 
 
-def flows_table(model: Model, results: Results) -> pd.DataFrame:
+def _route_names(model: Model) -> np.ndarray:
+    return np.array([">".join([model.node_ids[link.source]] + [model.node_ids[model.lanes[j].target]
+                                                                for j in link.lanes])
+                     for link in model.links] or [""])
+
+
+def flows_table(runs: Runs) -> pd.DataFrame:
     """``flows.parquet``: every shipment leg of every variant and replication."""
-    ids = np.array(model.node_ids)
-    routes = np.array([">".join([model.node_ids[model.links[i].source]]
-                                + [model.node_ids[model.lanes[j].target] for j in model.links[i].lanes])
-                       for i in range(len(model.links))] or [""])
-    origins = np.array([lk.source for lk in model.links] or [0])
-    dests = np.array([lk.child for lk in model.links] or [0])
-    modes = np.array([lane.mode for lane in model.lanes] or [""])
     frames = []
-    for variant in _variants(results):
-        for rep, by_variant in enumerate(results):
-            f = by_variant[variant].flows
+    for i, v, sweep in runs.labelled():
+        model = v.model
+        ids = np.array(model.node_ids)
+        routes = _route_names(model)
+        origins = np.array([lk.source for lk in model.links] or [0])
+        dests = np.array([lk.child for lk in model.links] or [0])
+        modes = np.array([lane.mode for lane in model.lanes] or [""])
+        for rep, result in enumerate(runs.of(i)):
+            f = result.flows
             n = len(f["units"])
             if n == 0:
                 continue
             link = f["link"].astype(np.int64)
-            first_lane = np.array([model.links[i].lanes[j] for i, j in zip(link, f["leg"])])
             frames.append(pd.DataFrame({
-                "variant": np.full(n, variant), "replication": np.full(n, rep, dtype=np.int32),
+                "variant": np.full(n, v.name), "sweep_value": np.full(n, sweep),
+                "replication": np.full(n, rep, dtype=np.int32),
                 "shipment_id": f["shipment_id"].astype(np.int64), "leg": f["leg"].astype(np.int32),
                 "from": ids[f["from_row"].astype(np.int64)], "to": ids[f["to_row"].astype(np.int64)],
                 "origin": ids[origins[link]], "destination": ids[dests[link]], "route": routes[link],
-                "mode": modes[first_lane], "depart_time": f["depart_time"], "arrive_time": f["arrive_time"],
-                "units": f["units"], "weight_kg": f["weight_kg"], "cost_usd": f["cost_usd"],
+                "mode": modes[f["lane"].astype(np.int64)], "depart_time": f["depart_time"],
+                "arrive_time": f["arrive_time"], "units": f["units"], "weight_kg": f["weight_kg"],
+                "cost_usd": f["cost_usd"], "rerouted": f["rerouted"].astype(bool),
+                "expedited": f["expedited"].astype(bool),
             }, columns=list(FLOWS)))
     if not frames:
         return pd.DataFrame({c: [] for c in FLOWS})

@@ -102,7 +102,8 @@ def allowed_keys(root: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
 
 def _field_name(loc: tuple[Any, ...], doc: YamlDocument) -> str:
     for element in reversed(loc):
-        if isinstance(element, str) and any(k[-1:] == (element,) for k in doc.lines):
+        if isinstance(element, str) and (any(k[-1:] == (element,) for k in doc.lines)
+                                         or any(k[-1:] == (element,) for k in doc.foreign)):
             return element
     for element in reversed(loc):
         if isinstance(element, str):
@@ -114,7 +115,7 @@ def _yaml_loc(loc: tuple[Any, ...], doc: YamlDocument) -> tuple[Any, ...]:
     """The part of ``loc`` that names keys actually written in the file."""
     current: tuple[Any, ...] = ()
     for element in loc:
-        if current + (element,) in doc.lines:
+        if doc.has(current + (element,)):
             current = current + (element,)
     return current
 
@@ -188,7 +189,7 @@ def problems_from_error(exc: ValidationError, doc: YamlDocument,
         groups.setdefault(key, []).append(err)
     problems = []
     for key, errors in groups.items():
-        line = doc.line_of(tuple(errors[0]["loc"]))
+        where = tuple(errors[0]["loc"])
         if len(errors) == 1 or len({e["type"] for e in errors}) == 1 and errors[0]["type"] != "value_error":
             messages = [_describe(errors[0], doc, root)]
         else:
@@ -205,5 +206,5 @@ def problems_from_error(exc: ValidationError, doc: YamlDocument,
                             f"expected a number, a {{sku: number}} mapping, a table path, "
                             f"or a block ({_DOCS})"]
         for message in messages:
-            problems.append(Problem(str(doc.path), line, message))
+            problems.append(doc.problem(where, message))
     return problems

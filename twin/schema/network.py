@@ -199,6 +199,10 @@ class Node(Strict):
     """Free labels, usable in disruption selectors."""
     source: str | dict[str, str] | None = None
     """Node this node orders from, or a mapping from SKU category to node ('*' = any other)."""
+    alternate_sources: list[str] | dict[str, list[str]] | None = None
+    """Nodes to order from, in this order, while the source is closed or failed (or per category)."""
+    expedite_below_days_of_supply: NonNegative | None = None
+    """Ship to this node by the lanes' expedited mode while its days of supply are below this."""
     unmet_demand: Literal["lost", "backorder"] | None = None
     """What happens to demand that cannot be served (stores default lost, others backorder)."""
     holding_cost_per_unit_day: PerSku | None = None
@@ -212,7 +216,7 @@ class Node(Strict):
     lead_time_days: Duration | None = None
     """Suppliers: processing time before goods leave, days."""
     capacity_units_per_day: Positive | None = None
-    """Hubs and suppliers: units handled per day (absent = unlimited)."""
+    """Hubs, suppliers and DCs: units handled (hubs) or shipped per day (absent = unlimited)."""
     handling_days: NonNegative = 0.0
     """Hubs: time goods spend in the hub, days."""
     initial_on_hand: PerSku | None = None
@@ -221,6 +225,15 @@ class Node(Strict):
     """Stores: customer demand per SKU per day."""
     policy: Policy | None = None
     """Stores and DCs: replenishment policy (default: base stock for a 95% service level)."""
+
+
+class Expedite(Strict):
+    """A faster, dearer way to use a lane."""
+
+    transit_days: Duration
+    """Transit time when expedited."""
+    cost_multiplier: Annotated[float, Field(ge=1)] = 2.0
+    """Multiplier of the lane's cost when expedited."""
 
 
 class Lane(Strict):
@@ -246,6 +259,12 @@ class Lane(Strict):
     """Cost per kg per km, USD."""
     fuel_share: Annotated[float, Field(ge=0, le=1)] = 0.0
     """Share of the lane's cost that is fuel (what fuel-price events scale)."""
+    capacity_units_per_day: Positive | None = None
+    """Units that may leave on the lane per day (absent = unlimited); the rest waits."""
+    expedite: Expedite | None = None
+    """An expedited mode (used for nodes with ``expedite_below_days_of_supply``)."""
+    backup: bool = False
+    """A contingency lane: not on planned routes (unless nothing else connects), used to reroute."""
 
 
 class NetworkFile(Strict):
