@@ -18,11 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 import pandas as pd
 
 import twin
 from twin.reports import compare, tables
 from twin.reports.writer import atomic_folder, write_json, write_parquet
+from twin.resilience import Thresholds, resilience_table
 from twin.runplan import Plan, default_workers, execute
 from twin.scenario import Scenario, load_scenario
 
@@ -37,6 +39,7 @@ class Report:
     network: pd.DataFrame
     comparison: pd.DataFrame
     comparison_daily: pd.DataFrame
+    resilience: pd.DataFrame
 
 
 def default_out(name: str, root: Path = Path("reports")) -> Path:
@@ -49,7 +52,8 @@ def default_out(name: str, root: Path = Path("reports")) -> Path:
 def run_scenario(path: str | Path, out: str | Path | None = None, replications: int | None = None,
                  seed: int | None = None, workers: int | None = None, overwrite: bool = False,
                  progress: Callable[[int, int], None] | None = None,
-                 scenario: Scenario | None = None, settings: list[str] | tuple[str, ...] = ()) -> Report:
+                 scenario: Scenario | None = None, settings: list[str] | tuple[str, ...] = (),
+                 review: bool = True) -> Report:
     """Validate, simulate baseline and scenario, and write the report folder.
 
     Parameters
@@ -61,6 +65,7 @@ def run_scenario(path: str | Path, out: str | Path | None = None, replications: 
     overwrite : replace ``out`` if it exists.
     progress : called as ``progress(done, total)`` after each replication.
     settings : ``key.path=value`` overrides (highest precedence), as ``--set`` on the command line.
+    review : also write the review page (``review.html``, ``review.md``).
 
     Raises
     ------
@@ -91,14 +96,7 @@ def run_scenario(path: str | Path, out: str | Path | None = None, replications: 
     results = execute(plan, workers=workers, on_done=tick)
     model = scenario.model
     H, W = spec.horizon_days, spec.warmup_days
-    runs = tables.Runs(scenario, results, H, W)
-    daily = tables.daily_table(runs)
-    nodes = tables.node_table(runs)
-    network = tables.network_table(runs)
-    skus = tables.sku_table(runs)
-    flows = tables.flows_table(runs)
-    comparison = compare.comparison_table(runs)
-    comparison_daily = compare.comparison_daily_table(runs)
+    frames = report_tables(scenario, results, H, W, root_seed, Thresholds.of(spec))
 
     provenance = {
         "twin_version": twin.__version__, "scenario": spec.name, "seed": root_seed, "replications": reps,
@@ -106,6 +104,7 @@ def run_scenario(path: str | Path, out: str | Path | None = None, replications: 
     }
     manifest = {
         **provenance,
+        "kind": "run",
         "created_utc": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "command": " ".join(sys.argv),
         "scenario_file": str(scenario.path),
@@ -117,19 +116,52 @@ def run_scenario(path: str | Path, out: str | Path | None = None, replications: 
         "changes": scenario.changes,
         "disruptions_applied": scenario.applied,
         "scenario_as_applied": spec.model_dump(mode="json", by_alias=True),
+        "resilience_thresholds": spec.resilience.model_dump(),
         "workers": workers,
         "nodes": model.n_nodes, "skus": model.n_skus, "lanes": len(model.lanes),
         "whole_units": model.integral,
         "python": platform.python_version(), "platform": platform.platform(),
+        "nodes_info": nodes_info(model),
         "tables": {},
     }
-    frames = {"daily.parquet": daily, "nodes.parquet": nodes, "network.parquet": network,
-              "skus.parquet": skus, "comparison.parquet": comparison,
-              "comparison_daily.parquet": comparison_daily, "flows.parquet": flows}
+    write_report(out_path, frames, provenance, manifest, started, overwrite=overwrite, review=review)
+    return Report(out_path, scenario, manifest, frames["network.parquet"], frames["comparison.parquet"],
+                  frames["comparison_daily.parquet"], frames["resilience.parquet"])
+
+
+def nodes_info(model) -> list[dict]:
+    """Id, kind, city and location of every node (for the review page's map)."""
+    out = []
+    for row, node in enumerate(model.node_ids):
+        lat, lon = (float(x) for x in model.location[row])
+        out.append({"id": node, "kind": model.kinds[row], "city": model.cities[row],
+                    "lat": lat if np.isfinite(lat) else None, "lon": lon if np.isfinite(lon) else None})
+    return out
+
+
+def report_tables(scenario: Scenario, results, horizon_days: int, warmup_days: int, seed: int,
+                  thresholds: Thresholds | None = None) -> dict[str, pd.DataFrame]:
+    """Every table of a report folder (``docs/reports.md``), by file name."""
+    runs = tables.Runs(scenario, results, horizon_days, warmup_days)
+    return {
+        "daily.parquet": tables.daily_table(runs), "nodes.parquet": tables.node_table(runs),
+        "network.parquet": tables.network_table(runs), "skus.parquet": tables.sku_table(runs),
+        "comparison.parquet": compare.comparison_table(runs),
+        "comparison_daily.parquet": compare.comparison_daily_table(runs),
+        "resilience.parquet": resilience_table(runs, seed, thresholds),
+        "flows.parquet": tables.flows_table(runs),
+    }
+
+
+def write_report(out_path: Path, frames: dict[str, pd.DataFrame], provenance: dict, manifest: dict,
+                 started: float, overwrite: bool = False, review: bool = True) -> None:
+    """Write the tables, ``manifest.json`` and (with ``review``) the review page, atomically."""
     with atomic_folder(out_path, overwrite=overwrite) as tmp:
         for name, frame in frames.items():
             write_parquet(frame, tmp / name, provenance)
             manifest["tables"][name] = {"rows": int(len(frame)), "columns": list(frame.columns)}
         manifest["wall_seconds"] = round(time.perf_counter() - started, 3)
         write_json(manifest, tmp / "manifest.json")
-    return Report(out_path, scenario, manifest, network, comparison, comparison_daily)
+        if review:
+            from twin.review import write_review
+            write_review(tmp)
