@@ -105,6 +105,77 @@ def run(scenario: Path, out, replications, seed, workers, overwrite, settings, q
         out_console.print(str(report.path))
 
 
+def _kinds(value: str) -> tuple[str, ...]:
+    return tuple(k.strip() for k in value.split(",") if k.strip())
+
+
+@cli.command()
+@click.argument("network", type=click.Path(path_type=Path))
+@click.option("--kinds", default="supplier,hub,dc", show_default=True,
+              help="Node kinds to close in turn, comma-separated (supplier, hub, dc, store).")
+@click.option("--ttr-days", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Time to recover of every node (default: each node's ttr_days in the network file).")
+@click.option("--horizon-days", type=click.IntRange(min=1), default=42, show_default=True,
+              help="Days simulated after the warm-up; closures start on the first of them, and time to survive "
+                   "is searched up to this many days.")
+@click.option("--warmup-days", type=click.IntRange(min=0), default=14, show_default=True, help="Warm-up days.")
+@click.option("--replications", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--tts-threshold", type=click.FloatRange(min=0, max=1, min_open=True), default=0.01, show_default=True,
+              help="Largest daily drop of the network fill rate (a fraction; paired mean over replications) a "
+                   "closure may cause and still count as survived.")
+@click.option("--fill-rate-threshold", type=click.FloatRange(min=0, max=1, min_open=True), default=0.95,
+              show_default=True, help="Fill rate below which a store's day counts as a day below threshold.")
+@click.option("--impact", type=click.Choice(["lost_margin_usd", "profit_at_risk_usd", "lost_sales_units"]),
+              default="lost_margin_usd", show_default=True, help="What ranks the nodes (risk exposure index).")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Report folder (default: reports/stress-<network>-<timestamp>).")
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="Worker processes (default: all cores).")
+@click.option("--overwrite", is_flag=True, help="Replace the report folder if it exists.")
+@click.option("--quiet", is_flag=True, help="No progress and no summary.")
+@handle_errors
+def stress(network: Path, kinds, ttr_days, horizon_days, warmup_days, replications, seed, tts_threshold,
+           fill_rate_threshold, impact, out, workers, overwrite, quiet) -> None:
+    """Close each supplier, hub and DC of NETWORK in turn for its time to recover; rank nodes by risk exposure.
+
+    Writes stress.parquet (ranking, time to survive vs time to recover), the run tables of every closure,
+    and the review page.
+    """
+    from twin.stress import StressOptions, run_stress
+
+    options = StressOptions(kinds=_kinds(kinds), ttr_days=ttr_days, horizon_days=horizon_days,
+                            warmup_days=warmup_days, replications=replications, seed=seed,
+                            tts_threshold=tts_threshold, fill_rate_threshold=fill_rate_threshold, impact=impact)
+    columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("replications"), TimeElapsedColumn()]
+    with Progress(*columns, console=err_console, disable=quiet, transient=False) as bar:
+        tasks: dict[str, int] = {}
+
+        def progress(phase: str, done: int, total: int) -> None:
+            if phase not in tasks:
+                tasks[phase] = bar.add_task(phase, total=total)
+            bar.update(tasks[phase], completed=done)
+
+        report = run_stress(network, out=out, options=options, workers=workers, overwrite=overwrite,
+                            progress=progress)
+    if quiet:
+        out_console.print(str(report.path))
+        return
+    from twin.summary import print_stress_summary
+    print_stress_summary(report, out_console)
+
+
+@cli.command()
+@click.argument("report_dir", type=click.Path(path_type=Path))
+@handle_errors
+def review(report_dir: Path) -> None:
+    """Write review.html and review.md into REPORT_DIR (a folder written by twin run or twin stress)."""
+    from twin.review import write_review
+
+    page, summary = write_review(report_dir)
+    out_console.print(f"[green]wrote[/green] {page} and {summary}")
+
+
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--set", "settings", multiple=True, metavar="KEY.PATH=VALUE",
