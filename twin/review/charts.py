@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 
 import matplotlib
 
@@ -30,6 +31,7 @@ def to_svg(fig, name: str) -> str:
         fig.savefig(buffer, format="svg", bbox_inches="tight")
     plt.close(fig)
     text = buffer.getvalue()
+    text = re.sub(r"<metadata>.*?</metadata>", "", text, flags=re.S)
     return text[text.index("<svg"):]
 
 
@@ -104,6 +106,13 @@ def network_map(nodes: list[dict], lanes: list[tuple[str, str]], impact: dict[st
     legend = ax.legend(loc="lower left", fontsize=8, frameon=True)
     for handle in legend.legend_handles:
         handle.set_facecolor("#dddddd")
+    pts = np.array([xy(n) for n in placed.values()])
+    (x0, y0), (x1, y1) = pts.min(axis=0), pts.max(axis=0)
+    width = max(x1 - x0, 1.6 * (y1 - y0), 0.5) * 1.12
+    height = max(y1 - y0, width / 1.8) * 1.12
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    ax.set_xlim(cx - width / 2, cx + width / 2)
+    ax.set_ylim(cy - height / 2, cy + height / 2)
     ax.set_aspect("equal")
     ax.set_xticks([])
     ax.set_yticks([])
