@@ -66,8 +66,10 @@ def depth_bands(bands: dict[str, pd.DataFrame], variant: str, window: tuple[floa
     return to_svg(fig, "depth")
 
 
-def network_map(nodes: list[dict], lanes: list[tuple[str, str]], impact: dict[str, float], label: str) -> str:
-    """Nodes at their coordinates (equirectangular, scaled by the cosine of the mean latitude), coloured by impact."""
+def network_map(nodes: list[dict], lanes: list[tuple[str, str]], impact: dict[str, float], label: str,
+                highlight: set[str] = frozenset()) -> str:
+    """Nodes at their coordinates (equirectangular, scaled by the cosine of the mean latitude), coloured by impact;
+    ``highlight``: the disrupted nodes, ringed in red."""
     placed = {n["id"]: n for n in nodes if n.get("lat") is not None and n.get("lon") is not None}
     fig, ax = plt.subplots(figsize=(9.5, 5.6))
     if not placed:
@@ -96,10 +98,17 @@ def network_map(nodes: list[dict], lanes: list[tuple[str, str]], impact: dict[st
         size = 36 if kind == "store" else 90
         scatter = ax.scatter(pts[:, 0], pts[:, 1], c=vals, cmap=cmap, norm=norm, marker=marker, s=size,
                              edgecolors="#333333", linewidths=0.6, zorder=3, label=kind)
+    ringed = [n for n in placed if n in highlight]
+    if ringed:
+        pts = np.array([xy(placed[n]) for n in ringed])
+        ax.scatter(pts[:, 0], pts[:, 1], s=320, facecolors="none", edgecolors=WINDOW_COLOUR, linewidths=2.0,
+                   zorder=5, label="disrupted")
+    stores = sorted((n for n in placed if placed[n]["kind"] == "store"), key=lambda n: -impact.get(n, 0.0))
+    top_stores = {n for n in stores[:3] if impact.get(n, 0.0) > 0}
     for n, node in placed.items():
-        if node["kind"] != "store" or impact.get(n, 0.0) >= 0.5 * norm.vmax > 0:
+        if node["kind"] != "store" or n in top_stores:
             x, y = xy(node)
-            ax.annotate(n, (x, y), xytext=(4, 4), textcoords="offset points", fontsize=6.5, zorder=4)
+            ax.annotate(n, (x, y), xytext=(5, 4), textcoords="offset points", fontsize=6.5, zorder=6)
     if scatter is not None:
         bar = fig.colorbar(scatter, ax=ax, shrink=0.8)
         bar.set_label(label, fontsize=8)

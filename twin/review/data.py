@@ -100,16 +100,24 @@ class ReportFolder:
         what = self.disruption_phrase(variant, sweep)
         threshold = float(res["fill_rate_threshold"].dropna().iloc[0]) if res["fill_rate_threshold"].notna().any() \
             else 0.95
-        money = ("costs {profit_at_risk_usd} ± {profit_at_risk_usd_ci95_half} of profit" if profit >= 0 else
-                 "adds {neg_profit} ± {profit_at_risk_usd_ci95_half} to profit (costs not incurred while disrupted "
-                 "outweigh the lost margin of {lost_margin_usd})")
-        if profit < 0:
-            numbers["neg_profit"] = -profit
-        if n_stores:
-            service = (f"drops fill rate at {{stores_below_threshold}} store{'s' if n_stores != 1 else ''} below "
-                       f"{threshold:.0%} for up to {{max_extra_days_below}} more days")
+        plural = what.startswith("The scenario's") and not what.startswith("The scenario's 1 ")
+        verb = (lambda one, many: many if plural else one)  # noqa: E731
+        if profit >= 0:
+            money = verb("costs", "cost") + " {profit_at_risk_usd} ± {profit_at_risk_usd_ci95_half} of profit"
         else:
-            service = f"pushes no store's fill rate below {threshold:.0%} on more days than the baseline"
+            numbers["neg_profit"] = -profit
+            money = verb("changes", "change") + " profit by +{neg_profit} ± {profit_at_risk_usd_ci95_half}"
+            if profit + half < 0:
+                money += " (costs not incurred while disrupted outweigh the lost margin of {lost_margin_usd})"
+            else:
+                money += " (not significantly different from zero; lost margin {lost_margin_usd})"
+        if n_stores:
+            service = (verb("drops", "drop") + f" fill rate at {{stores_below_threshold}} "
+                       f"store{'s' if n_stores != 1 else ''} below {threshold:.0%} for up to "
+                       "{max_extra_days_below} more days")
+        else:
+            service = (verb("pushes", "push") + f" no store's fill rate below {threshold:.0%} on more days than "
+                       "the baseline")
         sentence = f"{what} {money} and {service}."
         question = self.manifest.get("description") or f"What does {what[0].lower() + what[1:]} do to the network?"
         if self.is_stress:
@@ -220,6 +228,13 @@ class ReportFolder:
             from twin.run import nodes_info
             return nodes_info(load_network(path))
         return []
+
+    def disrupted_nodes(self, variant: str) -> set[str]:
+        """Nodes the variant's disruptions target (closures and other node disruptions)."""
+        if variant.startswith("closed-") and self.is_stress:
+            return {variant[len("closed-"):]}
+        ids = {n["id"] for n in self.nodes_info()}
+        return {t for d in self.manifest.get("disruptions_applied") or [] for t in d.get("targets") or [] if t in ids}
 
     def video(self) -> str | None:
         return "flows.mp4" if self.has("flows.mp4") else None

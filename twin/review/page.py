@@ -296,7 +296,7 @@ class Page:
             nodes = res[res["level"] == "node"]
             impact = dict(zip(nodes["key"], nodes["lost_margin_usd"].fillna(0.0)))
             label, caption = "lost margin, USD", "Nodes coloured by the margin they lose (lanes in grey)."
-        svg = charts.network_map(info, self.f.lanes(), impact, label)
+        svg = charts.network_map(info, self.f.lanes(), impact, label, self.f.disrupted_nodes(self.variant))
         self.sections.append("<h2>Map of the network by impact</h2>" + _figure("map", svg, caption))
 
     def ranking(self) -> None:
