@@ -7,7 +7,8 @@ Run from the repository root::
 
 For each seed it runs the stress test exactly as ``twin stress networks/us-grocery.yaml --seed S``
 would (defaults otherwise), times it, samples the machine's load average every 5 s (the machine
-is shared: other processes inflate the time), and prints the ranking. With two seeds it then
+is shared: other processes inflate the time; the CPU time of the run and its workers, divided by
+the workers, estimates the wall time on an idle machine), and prints the ranking. With two seeds it then
 compares the top 3 nodes. Results go to ``benchmarks/results/stress-<seed>.json``; the figures
 quoted in ``benchmarks/README.md`` come from these files.
 """
@@ -18,6 +19,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import subprocess
 import threading
 import time
@@ -63,6 +65,12 @@ class LoadSampler(threading.Thread):
         return self.samples
 
 
+def _cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (the worker processes)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def run_one(seed: int, replications: int, workers: int, review: bool) -> dict:
     from twin.stress import StressOptions, run_stress
 
@@ -76,15 +84,19 @@ def run_one(seed: int, replications: int, workers: int, review: bool) -> dict:
 
     sampler = LoadSampler()
     sampler.start()
+    cpu_before = _cpu_seconds()
     out = ROOT / "reports" / f"benchmark-stress-seed{seed}"
     report = run_stress(NETWORK, out=out, options=StressOptions(seed=seed, replications=replications),
                         workers=workers, overwrite=True, progress=progress, review=review)
     wall = time.perf_counter() - started
+    cpu = _cpu_seconds() - cpu_before
     load = sampler.stop()
     table = report.stress
     return {
         "seed": seed, "replications": replications, "workers": workers, "review": review,
         "wall_seconds": round(wall, 1), "phases_done_at_seconds": phases,
+        "cpu_seconds": round(cpu, 1),
+        "idle_machine_estimate_seconds": round(cpu / max(1, min(workers, os.cpu_count() or 1)), 1),
         "load_average_1min": {"mean": round(sum(load) / max(1, len(load)), 2), "max": round(max(load, default=0), 2),
                               "samples": len(load)},
         "simulations": report.manifest["stress"]["simulations"],
@@ -112,7 +124,9 @@ def main() -> None:
         result = run_one(seed, args.replications, args.workers, review=not args.no_review)
         result["machine"] = info
         (RESULTS / f"stress-{seed}.json").write_text(json.dumps(result, indent=2) + "\n")
-        print(f"  wall {result['wall_seconds']} s, {result['simulations']} simulations, load average "
+        print(f"  wall {result['wall_seconds']} s (CPU {result['cpu_seconds']} s: about "
+              f"{result['idle_machine_estimate_seconds']} s on an idle machine), "
+              f"{result['simulations']} simulations, load average "
               f"{result['load_average_1min']['mean']} (max {result['load_average_1min']['max']})")
         for row in result["ranking"]:
             print(f"  {row['rank']:>2} {row['node']:<18} REI {row['risk_exposure_index']:.3f}  lost margin "

@@ -83,8 +83,9 @@ def cli(debug: bool) -> None:
               help="Override a network or scenario value (repeatable), e.g. "
                    "--set network.nodes.dc-joliet.policy.service_level=0.99")
 @click.option("--quiet", is_flag=True, help="No progress bar and no summary.")
+@click.option("--no-review", is_flag=True, help="Do not write the review page (write it later with twin review).")
 @handle_errors
-def run(scenario: Path, out, replications, seed, workers, overwrite, settings, quiet) -> None:
+def run(scenario: Path, out, replications, seed, workers, overwrite, settings, quiet, no_review) -> None:
     """Simulate baseline, SCENARIO and its mitigations on common random numbers and write the report."""
     from twin.run import run_scenario
     from twin.scenario import load_scenario
@@ -97,7 +98,7 @@ def run(scenario: Path, out, replications, seed, workers, overwrite, settings, q
     with Progress(*columns, console=err_console, disable=quiet, transient=False) as bar:
         task = bar.add_task(f"{loaded.name}", total=total)
         report = run_scenario(scenario, out=out, replications=replications, seed=seed, workers=workers,
-                              overwrite=overwrite, scenario=loaded,
+                              overwrite=overwrite, scenario=loaded, review=not no_review,
                               progress=lambda done, _total: bar.update(task, completed=done))
     if not quiet:
         print_summary(report, out_console)
@@ -133,9 +134,10 @@ def _kinds(value: str) -> tuple[str, ...]:
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="Worker processes (default: all cores).")
 @click.option("--overwrite", is_flag=True, help="Replace the report folder if it exists.")
 @click.option("--quiet", is_flag=True, help="No progress and no summary.")
+@click.option("--no-review", is_flag=True, help="Do not write the review page (write it later with twin review).")
 @handle_errors
 def stress(network: Path, kinds, ttr_days, horizon_days, warmup_days, replications, seed, tts_threshold,
-           fill_rate_threshold, impact, out, workers, overwrite, quiet) -> None:
+           fill_rate_threshold, impact, out, workers, overwrite, quiet, no_review) -> None:
     """Close each supplier, hub and DC of NETWORK in turn for its time to recover; rank nodes by risk exposure.
 
     Writes stress.parquet (ranking, time to survive vs time to recover), the run tables of every closure,
@@ -157,7 +159,7 @@ def stress(network: Path, kinds, ttr_days, horizon_days, warmup_days, replicatio
             bar.update(tasks[phase], completed=done)
 
         report = run_stress(network, out=out, options=options, workers=workers, overwrite=overwrite,
-                            progress=progress)
+                            progress=progress, review=not no_review)
     if quiet:
         out_console.print(str(report.path))
         return

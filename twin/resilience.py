@@ -264,11 +264,12 @@ def resilience_table(runs: Runs, seed: int, thresholds: Thresholds | None = None
     frames = []
     for b, i, v in pairs(runs):
         base_model = runs.variants[b].model
-        if v.model.node_ids != base_model.node_ids:
-            raise ValueError(f"variant {v.name!r} changes the network's nodes; resilience needs the same nodes")
         start, end = disruption_window(v, seed, len(runs.results), H, W)
         base = _level_series(base_model, runs.of(b), slice(W, H))
         scen = _level_series(v.model, runs.of(i), slice(W, H))
+        if v.model.node_ids != base_model.node_ids:   # a lever that reorders the nodes: align to the baseline
+            order = np.array([v.model.row(n) for n in base_model.node_ids])
+            scen["node"] = _Series(**{k: getattr(scen["node"], k)[:, :, order] for k in _Series.__dataclass_fields__})
         values = unit_values(base_model)
         for level, keys, kinds, sel in (("network", ["network"], ["network"], slice(-1, None)),
                                         ("node", base_model.node_ids, base_model.kinds, slice(0, -1))):

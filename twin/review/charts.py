@@ -28,7 +28,7 @@ def to_svg(fig, name: str) -> str:
     """The figure as an inline ``<svg>`` element; ids are salted with ``name``."""
     buffer = io.StringIO()
     with matplotlib.rc_context({"svg.hashsalt": name, "svg.fonttype": "none"}):
-        fig.savefig(buffer, format="svg", bbox_inches="tight")
+        fig.savefig(buffer, format="svg")
     plt.close(fig)
     text = buffer.getvalue()
     text = re.sub(r"<metadata>.*?</metadata>", "", text, flags=re.S)
@@ -61,8 +61,8 @@ def depth_bands(bands: dict[str, pd.DataFrame], variant: str, window: tuple[floa
     for ax in axes[-1]:
         ax.set_xlabel("day", fontsize=8)
     handles, labels = axes.ravel()[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=8, frameon=False, bbox_to_anchor=(0.5, -0.04))
-    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
     return to_svg(fig, "depth")
 
 
@@ -114,7 +114,8 @@ def network_map(nodes: list[dict], lanes: list[tuple[str, str]], impact: dict[st
         bar.set_label(label, fontsize=8)
     legend = ax.legend(loc="lower left", fontsize=8, frameon=True)
     for handle in legend.legend_handles:
-        handle.set_facecolor("#dddddd")
+        if handle.get_label() != "disrupted":
+            handle.set_facecolor("#dddddd")
     pts = np.array([xy(n) for n in placed.values()])
     (x0, y0), (x1, y1) = pts.min(axis=0), pts.max(axis=0)
     width = max(x1 - x0, 1.6 * (y1 - y0), 0.5) * 1.12
@@ -127,6 +128,7 @@ def network_map(nodes: list[dict], lanes: list[tuple[str, str]], impact: dict[st
     ax.set_yticks([])
     for spine in ax.spines.values():
         spine.set_visible(False)
+    fig.tight_layout()
     return to_svg(fig, "map")
 
 
