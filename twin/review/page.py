@@ -40,8 +40,8 @@ h1{font-size:1.6em;margin:0 0 4px} h2{font-size:1.2em;margin-top:2em;border-bott
 .num{font-weight:600;white-space:nowrap}
 table{border-collapse:collapse;font-size:0.86em;margin:8px 0 4px}
 th,td{padding:4px 9px;border-bottom:1px solid #e6e6e6;text-align:right;vertical-align:top}
-th{background:#f3f3f3;font-weight:600} td:first-child,th:first-child{text-align:left}
-td.text{text-align:left}
+th{background:#f3f3f3;font-weight:600} td:first-child,th:first-child,th.text{text-align:left}
+td{white-space:nowrap} td.text{text-align:left;white-space:normal}
 .bad{color:#b22222;font-weight:600} .good{color:#2a7a2a}
 figure{margin:12px 0} figcaption{font-size:0.85em;color:#555;margin-top:4px}
 figure svg{max-width:100%;height:auto}
@@ -110,7 +110,8 @@ def _ci(row, kind: str, key: str | None = None) -> str:
 
 
 def _table(header: list[str], rows: list[list[str]], text_cols: int = 1) -> str:
-    head = "".join(f"<th>{_esc(h)}</th>" for h in header)
+    head = "".join(f'<th class="text">{_esc(h)}</th>' if i < text_cols else f"<th>{_esc(h)}</th>"
+                   for i, h in enumerate(header))
     body = "".join("<tr>" + "".join(f'<td class="text">{c}</td>' if i < text_cols else f"<td>{c}</td>"
                                     for i, c in enumerate(r)) + "</tr>" for r in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
@@ -191,7 +192,12 @@ class Page:
         metrics = [("fill_rate", "Fill rate", "pp"), ("lost_units", "Lost units", "units"),
                    ("lost_margin_usd", "Lost margin", "usd"), ("profit_usd", "Profit", "usd")]
         out, md = [], ["| variant | " + " | ".join(m[1] for m in metrics) + " |", "|---" * (len(metrics) + 1) + "|"]
-        for label in dict.fromkeys(rows[by]):
+        labels = list(dict.fromkeys(rows[by]))
+        if self.f.is_stress:   # in rank order
+            ranked = [f"closed-{n}" for n in self.f.table("stress.parquet")["node"]]
+            labels = [x for x in ranked if x in labels] + [x for x in labels if x not in ranked]
+            rows = rows.set_index(by).loc[labels].reset_index()
+        for label in labels:
             part = rows[rows[by] == label].set_index("metric")
             cells, md_cells = [], []
             for metric, _, kind in metrics:
