@@ -90,6 +90,11 @@ def test_run_review_in_the_browser(run_report):
     hit = stores[(stores["fill_rate_extra_days_below"] > 0) & (stores["fill_rate_extra_days_below_ci95_low"] > 0)]
     assert numbers["stores_below_threshold"][0] == len(hit) > 0
     assert _close(numbers["max_extra_days_below"][0], hit["fill_rate_extra_days_below"].max())
+    # The network's resilience metrics equal resilience.parquet.
+    quoted = [k for k in numbers if k.startswith("resilience.")]
+    assert len(quoted) >= 12
+    for k in quoted:
+        assert _close(numbers[k][0], net[k.split(".", 1)[1]]), k
     # Every KPI on the page equals comparison.parquet.
     c = pd.read_parquet(run_report.path / "comparison.parquet")
     c = c[(c["level"] == "network") & (c["period"] == "horizon") & (c["variant"] == "scenario")].set_index("metric")

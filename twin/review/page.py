@@ -173,6 +173,55 @@ class Page:
         self.md += [f"## Network KPIs: {self._variant_label()} vs baseline", "", *md, ""]
         self._variants()
 
+    def resilience(self) -> None:
+        """The network's resilience metrics: money at risk, then worst drop, time below, TTR, loss area per KPI."""
+        res = self.f.resilience_of(self.variant, self.sweep)
+        net = res[res["level"] == "network"].iloc[0]
+        money = []
+        for metric, label, kind in (("lost_sales_units", "Lost sales (units)", "units"),
+                                    ("lost_margin_usd", "Lost margin", "usd"),
+                                    ("profit_at_risk_usd", "Profit at risk", "usd")):
+            ci = {"ci95_low": net[f"{metric}_ci95_low"], "ci95_high": net[f"{metric}_ci95_high"]}
+            money.append([_esc(label), num(f"resilience.{metric}", net[metric], kind), _ci(ci, kind)])
+        money.append(["Profit at risk, 95th percentile of replications",
+                      num("resilience.profit_at_risk_p95_usd", net["profit_at_risk_p95_usd"], "usd"), ""])
+        kpis = []
+        for kpi, label, kind in (("fill_rate", "Fill rate", "pp"), ("days_of_supply", "Days of supply", "days")):
+            ci = {"ci95_low": net[f"{kpi}_worst_drop_ci95_low"], "ci95_high": net[f"{kpi}_worst_drop_ci95_high"]}
+            extra = {"ci95_low": net[f"{kpi}_extra_days_below_ci95_low"],
+                     "ci95_high": net[f"{kpi}_extra_days_below_ci95_high"]}
+            day = net[f"{kpi}_worst_day"]
+            kpis.append([_esc(label),
+                         f"{num(f'resilience.{kpi}_worst_drop', net[f'{kpi}_worst_drop'], kind, True)} "
+                         f"{_ci(ci, 'pct' if kind == 'pp' else kind)}" + (f" on day {int(day)}" if np.isfinite(day)
+                                                                           else ""),
+                         f"{num(f'resilience.{kpi}_extra_days_below', net[f'{kpi}_extra_days_below'], 'days', True)}"
+                         f" {_ci(extra, 'days')}",
+                         num(f"resilience.{kpi}_ttr_days", net[f"{kpi}_ttr_days"], "days")
+                         if net[f"{kpi}_recovered"] else "not recovered",
+                         num(f"resilience.{kpi}_loss_area_units", net[f"{kpi}_loss_area_units"], "units"),
+                         num(f"resilience.{kpi}_loss_area_usd", net[f"{kpi}_loss_area_usd"], "usd")])
+        start, end = net["disruption_start_day"], net["disruption_end_day"]
+        self.sections.append(
+            f"<h2>Resilience of the network (disruption from day {start:g} to day {end:g})</h2>"
+            + _table(["", "paired mean", "95% CI"], money)
+            + _table(["KPI", "worst drop (95% CI)", "extra days below threshold", "time to recover (days)",
+                      "loss area (units)", "loss area (USD)"], kpis)
+            + "<p class='note'>Loss area (the resilience triangle): fill rate — units not served from stock "
+              "because of the disruption, at the average margin per unit; days of supply — unit-days of stock "
+              "short, at the average unit cost (USD × days). Definitions: docs/resilience.md.</p>")
+        self.md += [f"## Resilience of the network (disruption from day {start:g} to day {end:g})", "",
+                    "| metric | value | 95% CI |", "|---|---|---|"]
+        for metric, kind in (("lost_sales_units", "units"), ("lost_margin_usd", "usd"),
+                             ("profit_at_risk_usd", "usd")):
+            ci = {"ci95_low": net[f"{metric}_ci95_low"], "ci95_high": net[f"{metric}_ci95_high"]}
+            self.md.append(f"| {metric} | {fmt(net[metric], kind)} | {_ci(ci, kind)} |")
+        for kpi, kind in (("fill_rate", "pp"), ("days_of_supply", "days")):
+            ttr = fmt(net[f"{kpi}_ttr_days"], "days") if net[f"{kpi}_recovered"] else "not recovered"
+            self.md += [f"| {kpi} worst drop | {fmt(net[f'{kpi}_worst_drop'], kind, True)} | |",
+                        f"| {kpi} time to recover (days) | {ttr} | |"]
+        self.md.append("")
+
     def _variant_label(self) -> str:
         label = self.variant
         if not math.isnan(self.sweep) and self.m.get("sweep"):
@@ -377,6 +426,7 @@ class Page:
     def build(self) -> tuple[str, str]:
         self.answer()
         self.kpis()
+        self.resilience()
         self.ranking()
         self.worst_nodes()
         self.depth()
