@@ -104,7 +104,7 @@ class Carrier(sim.Component):
     def deliver(self, leg: Leg) -> None:
         lane = self.state.model.lanes[leg.lane]
         if leg.is_last:
-            self.state.add_receipt(self.shipper.usable_day(leg), leg.link.index, leg.units)
+            self.state.add_receipt(self.shipper.usable_day(leg), leg.link.index, leg.cols, leg.units)
         else:
             self.hubs[lane.target].receive(leg)
 
