@@ -39,6 +39,24 @@ class Report:
     comparison_daily: pd.DataFrame
 
 
+def _engine_seconds(plan: Plan, results) -> dict:
+    """Simulation seconds per replication (mean over replications), in total and by part of the day."""
+    same = plan.representatives()
+    parts: dict[str, float] = {}
+    total, runs = 0.0, 0
+    for by_variant in results:
+        for i, result in enumerate(by_variant):
+            if same[i] != i:
+                continue  # a variant certain to equal another was not simulated again
+            runs += 1
+            total += result.seconds
+            for name, seconds in (result.timings or {}).items():
+                parts[name] = parts.get(name, 0.0) + seconds
+    n = max(1, len(results))
+    return {"simulations": runs, "per_replication": round(total / n, 3),
+            "by_part_per_replication": {k: round(v / n, 3) for k, v in sorted(parts.items(), key=lambda kv: -kv[1])}}
+
+
 def default_out(name: str, root: Path = Path("reports")) -> Path:
     """``reports/<scenario>-<UTC timestamp>``."""
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
@@ -143,6 +161,7 @@ def run_scenario(path: str | Path, out: str | Path | None = None, replications: 
         manifest["wall_seconds"] = round(time.perf_counter() - started, 3)
         manifest["execution"] = ("dask " + (scheduler or f"local cluster of {workers} workers")
                                  if (dask or scheduler) else f"{workers} local worker processes")
+        manifest["engine_seconds"] = _engine_seconds(plan, results)
         write_json(manifest, tmp / "manifest.json")
     if stage is not None:
         import shutil

@@ -43,6 +43,7 @@ class RunResult:
     sku: dict[str, np.ndarray]     # metric -> (skus,), summed over KPI days and nodes
     flows: dict[str, np.ndarray]   # shipment legs
     seconds: float
+    timings: dict[str, float] | None = None  # seconds per part of the day (see State.timers)
 
 
 class _Protection:
@@ -123,8 +124,10 @@ def simulate(model: Model, horizon_days: int, warmup_days: int, disruptions: Dis
 
     if check_ledger:
         ledger.check(model, state.daily)
-    return RunResult(daily=state.daily, sku=state.sku, flows=shipper.flows(),
-                     seconds=time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    timings = dict(state.timers)
+    timings["engine overhead"] = max(0.0, seconds - sum(timings.values()))
+    return RunResult(daily=state.daily, sku=state.sku, flows=shipper.flows(), seconds=seconds, timings=timings)
 
 
 def _capacity(model: Model, row: int, day: int, disruptions: Disruptions) -> float:
@@ -134,6 +137,7 @@ def _capacity(model: Model, row: int, day: int, disruptions: Disruptions) -> flo
 
 def _tier_work(model, tier, state, plans, forecasts, protection, ordering, ship, demand_rng, disruptions):
     rows = tier.rows
+    timers = state.timers
     sources = [plans[r] for r in range(tier.start, tier.stop) if r in plans]
     dynamic = [r for r in range(tier.start, tier.stop) if r in forecasts.state]
 
@@ -142,11 +146,13 @@ def _tier_work(model, tier, state, plans, forecasts, protection, ordering, ship,
         k = model.n_skus
 
         def work(day):
+            clock = time.perf_counter()
             flat, qty = demand.sample(day)
             if demand.ahead and day + 1 < state.horizon:
                 demand.prefetch(day + 1)
             elif day + 1 >= state.horizon:
                 demand.close()
+            clock = timers.add("sampling", clock)
             stores.clear_backorders(state)
             stores.serve_customers(state, flat, qty, day)
             if dynamic:
@@ -155,11 +161,14 @@ def _tier_work(model, tier, state, plans, forecasts, protection, ordering, ship,
                 dense = dense.reshape(-1, k)
                 for r in dynamic:
                     forecasts.observe(r, dense[r - tier.start])
+            clock = timers.add("serving", clock)
             stores.review(state, day, ordering, forecasts, protection)
+            timers.add("policy", clock)
         return work
 
     if tier.role == STOCK:
         def work(day):
+            clock = time.perf_counter()
             for plan in sources:
                 observed = orders.fill_orders(state, plan, day, ship,
                                               capacity_units=_capacity(model, plan.row, day, disruptions),
@@ -169,15 +178,19 @@ def _tier_work(model, tier, state, plans, forecasts, protection, ordering, ship,
             for r in dynamic:
                 if r not in plans:
                     forecasts.observe(r, np.zeros(model.n_skus))
+            clock = timers.add("filling", clock)
             steps.review(state, rows, day, forecasts, protection, ordering)
+            timers.add("policy", clock)
         return work
 
     assert tier.role == SUPPLIER
 
     def work(day):
+        clock = time.perf_counter()
         for plan in sources:
             orders.fill_orders(state, plan, day, ship, capacity_units=_capacity(model, plan.row, day, disruptions),
                                unlimited_stock=True)
+        timers.add("filling", clock)
     return work
 
 

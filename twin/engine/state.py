@@ -14,6 +14,8 @@ order from the moment it is placed to the moment it is usable:
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from twin.model import STORE, Model
@@ -71,6 +73,15 @@ class StoreBlock:
         return self.start <= row < self.stop
 
 
+class Timers(dict):
+    """Seconds spent in each part of the day (for the scale benchmark's breakdown)."""
+
+    def add(self, name: str, started: float) -> float:
+        now = time.perf_counter()
+        self[name] = self.get(name, 0.0) + now - started
+        return now
+
+
 class State:
     """Arrays of one run; the engine's steps read and update them in place."""
 
@@ -81,6 +92,7 @@ class State:
         self.horizon = horizon_days
         self.warmup = warmup_days
         self.day = 0
+        self.timers = Timers()
         stores = [t for t in model.tiers if t.role == STORE]
         self.stores = None
         if stores:
