@@ -52,7 +52,7 @@ def handle_errors(func):
         except KeyboardInterrupt:
             err_console.print("[yellow]interrupted; no report was written[/yellow]")
             ctx.exit(130)
-        except click.exceptions.Exit:
+        except (click.exceptions.Exit, click.ClickException):
             raise
         except Exception as exc:  # an internal error: a bug, not the user's input
             if debug:
@@ -82,9 +82,15 @@ def cli(debug: bool) -> None:
 @click.option("--set", "settings", multiple=True, metavar="KEY.PATH=VALUE",
               help="Override a network or scenario value (repeatable), e.g. "
                    "--set network.nodes.dc-joliet.policy.service_level=0.99")
+@click.option("--dask", "use_dask", is_flag=True, help="Run replications as tasks on a local Dask cluster.")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Run replications on the Dask cluster at this address (tcp://host:port).")
+@click.option("--resume", is_flag=True,
+              help="Continue an interrupted run into the same --out: finished replications are kept.")
 @click.option("--quiet", is_flag=True, help="No progress bar and no summary.")
 @handle_errors
-def run(scenario: Path, out, replications, seed, workers, overwrite, settings, quiet) -> None:
+def run(scenario: Path, out, replications, seed, workers, overwrite, settings, use_dask, scheduler, resume,
+        quiet) -> None:
     """Simulate baseline, SCENARIO and its mitigations on common random numbers and write the report."""
     from twin.run import run_scenario
     from twin.scenario import load_scenario
@@ -96,9 +102,11 @@ def run(scenario: Path, out, replications, seed, workers, overwrite, settings, q
                TextColumn("replications"), TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn()]
     with Progress(*columns, console=err_console, disable=quiet, transient=False) as bar:
         task = bar.add_task(f"{loaded.name}", total=total)
+        if resume and out is None:
+            raise click.UsageError("--resume needs --out (the folder of the interrupted run)")
         report = run_scenario(scenario, out=out, replications=replications, seed=seed, workers=workers,
-                              overwrite=overwrite, scenario=loaded,
-                              progress=lambda done, _total: bar.update(task, completed=done))
+                              overwrite=overwrite, scenario=loaded, dask=use_dask, scheduler=scheduler,
+                              resume=resume, progress=lambda done, _total: bar.update(task, completed=done))
     if not quiet:
         print_summary(report, out_console)
     else:
@@ -146,6 +154,33 @@ def validate(files: tuple[Path, ...], settings: tuple[str, ...]) -> None:
         raise ProblemList(problems)
     for line in checked:
         out_console.print(f"[green]ok[/green] {line}")
+
+
+@cli.command()
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="Folder to write the network into.")
+@click.option("--stores", type=click.IntRange(min=1), default=500, show_default=True)
+@click.option("--skus", type=click.IntRange(min=1), default=50_000, show_default=True)
+@click.option("--dcs", type=click.IntRange(min=1), default=8, show_default=True)
+@click.option("--hubs", type=click.IntRange(min=1), default=4, show_default=True)
+@click.option("--suppliers", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--horizon-days", type=click.IntRange(min=1), default=365, show_default=True,
+              help="Horizon of the baseline scenario written next to the network.")
+@click.option("--cities", type=click.Path(path_type=Path), default=None,
+              help="CSV of cities (name,state,latitude,longitude,population); default: GeoNames' 500 largest "
+                   "US cities from the shared data folder.")
+@click.option("--overwrite", is_flag=True, help="Replace the folder if it exists.")
+@handle_errors
+def generate(out: Path, stores, skus, dcs, hubs, suppliers, seed, horizon_days, cities, overwrite) -> None:
+    """Write a synthetic retail network on real US cities (deterministic for a seed)."""
+    from twin.generate import generate as make
+    from twin.reports.writer import atomic_folder
+
+    with atomic_folder(out, overwrite=overwrite) as tmp:
+        make(tmp, stores=stores, skus=skus, dcs=dcs, hubs=hubs, suppliers=suppliers, seed=seed,
+             cities_path=cities, horizon_days=horizon_days)
+    out_console.print(f"wrote {out}/network.yaml ({stores} stores x {skus} SKUs = {stores * skus:,} "
+                      f"SKU-locations) and {out}/baseline.yaml")
 
 
 def main() -> None:

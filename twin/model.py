@@ -165,6 +165,7 @@ class Model:
     expedite_below: np.ndarray | None = None  # (N,) days of supply; NaN = never expedite
     input_hashes: dict[str, str] = field(default_factory=dict)
     source_file: str = ""
+    dtype: type = np.float64  # of the per node x SKU state arrays
 
     @property
     def n_nodes(self) -> int:

@@ -39,6 +39,24 @@ class Report:
     comparison_daily: pd.DataFrame
 
 
+def _engine_seconds(plan: Plan, results) -> dict:
+    """Simulation seconds per replication (mean over replications), in total and by part of the day."""
+    same = plan.representatives()
+    parts: dict[str, float] = {}
+    total, runs = 0.0, 0
+    for by_variant in results:
+        for i, result in enumerate(by_variant):
+            if same[i] != i:
+                continue  # a variant certain to equal another was not simulated again
+            runs += 1
+            total += result.seconds
+            for name, seconds in (result.timings or {}).items():
+                parts[name] = parts.get(name, 0.0) + seconds
+    n = max(1, len(results))
+    return {"simulations": runs, "per_replication": round(total / n, 3),
+            "by_part_per_replication": {k: round(v / n, 3) for k, v in sorted(parts.items(), key=lambda kv: -kv[1])}}
+
+
 def default_out(name: str, root: Path = Path("reports")) -> Path:
     """``reports/<scenario>-<UTC timestamp>``."""
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
@@ -49,7 +67,8 @@ def default_out(name: str, root: Path = Path("reports")) -> Path:
 def run_scenario(path: str | Path, out: str | Path | None = None, replications: int | None = None,
                  seed: int | None = None, workers: int | None = None, overwrite: bool = False,
                  progress: Callable[[int, int], None] | None = None,
-                 scenario: Scenario | None = None, settings: list[str] | tuple[str, ...] = ()) -> Report:
+                 scenario: Scenario | None = None, settings: list[str] | tuple[str, ...] = (),
+                 dask: bool = False, scheduler: str | None = None, resume: bool = False) -> Report:
     """Validate, simulate baseline and scenario, and write the report folder.
 
     Parameters
@@ -61,6 +80,10 @@ def run_scenario(path: str | Path, out: str | Path | None = None, replications: 
     overwrite : replace ``out`` if it exists.
     progress : called as ``progress(done, total)`` after each replication.
     settings : ``key.path=value`` overrides (highest precedence), as ``--set`` on the command line.
+    dask, scheduler : run replications as tasks on a local Dask cluster (``dask``) or on the
+        cluster at ``scheduler`` (``tcp://host:port``).
+    resume : keep finished replications in ``<out>.partial`` and skip those already there
+        (to continue an interrupted run; needs ``out``).
 
     Raises
     ------
@@ -88,7 +111,12 @@ def run_scenario(path: str | Path, out: str | Path | None = None, replications: 
         if progress:
             progress(done, reps)
 
-    results = execute(plan, workers=workers, on_done=tick)
+    stage = out_path.parent / f"{out_path.name}.partial" if (resume or dask or scheduler) else None
+    if dask or scheduler:
+        from twin import distributed
+        results = distributed.execute(plan, workers, scheduler=scheduler, stage=stage, resume=resume, on_done=tick)
+    else:
+        results = execute(plan, workers=workers, on_done=tick, stage=stage, resume=resume)
     model = scenario.model
     H, W = spec.horizon_days, spec.warmup_days
     runs = tables.Runs(scenario, results, H, W)
@@ -131,5 +159,11 @@ def run_scenario(path: str | Path, out: str | Path | None = None, replications: 
             write_parquet(frame, tmp / name, provenance)
             manifest["tables"][name] = {"rows": int(len(frame)), "columns": list(frame.columns)}
         manifest["wall_seconds"] = round(time.perf_counter() - started, 3)
+        manifest["execution"] = ("dask " + (scheduler or f"local cluster of {workers} workers")
+                                 if (dask or scheduler) else f"{workers} local worker processes")
+        manifest["engine_seconds"] = _engine_seconds(plan, results)
         write_json(manifest, tmp / "manifest.json")
+    if stage is not None:
+        import shutil
+        shutil.rmtree(stage, ignore_errors=True)
     return Report(out_path, scenario, manifest, network, comparison, comparison_daily)
