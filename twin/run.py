@@ -16,7 +16,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import pandas as pd
 
@@ -25,6 +25,9 @@ from twin.reports import compare, tables
 from twin.reports.writer import atomic_folder, write_json, write_parquet
 from twin.runplan import Plan, default_workers, execute
 from twin.scenario import Scenario, load_scenario
+
+if TYPE_CHECKING:
+    from twin.animation.options import AnimationOptions
 
 
 @dataclass
@@ -39,6 +42,18 @@ class Report:
     comparison_daily: pd.DataFrame
 
 
+def _animate(folder: Path, scenario: Scenario, options, workers: int) -> dict:
+    """Render ``flows.mp4`` into the (temporary) report folder; what was rendered, for the manifest."""
+    from twin.animation import render_animation
+    from twin.animation.options import DEFAULT_NAME
+    result = render_animation(folder, folder / DEFAULT_NAME, options, workers=1 if workers == 1 else None,
+                              scenario=scenario)
+    return {"file": DEFAULT_NAME, "variant": options.variant, "replication": options.replication,
+            "days": [result.first_day, result.last_day], "frames": result.frames, "fps": result.fps,
+            "frames_per_day": result.frames_per_day, "size": [result.width, result.height],
+            "seconds": result.seconds}
+
+
 def default_out(name: str, root: Path = Path("reports")) -> Path:
     """``reports/<scenario>-<UTC timestamp>``."""
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
@@ -49,7 +64,8 @@ def default_out(name: str, root: Path = Path("reports")) -> Path:
 def run_scenario(path: str | Path, out: str | Path | None = None, replications: int | None = None,
                  seed: int | None = None, workers: int | None = None, overwrite: bool = False,
                  progress: Callable[[int, int], None] | None = None,
-                 scenario: Scenario | None = None, settings: list[str] | tuple[str, ...] = ()) -> Report:
+                 scenario: Scenario | None = None, settings: list[str] | tuple[str, ...] = (),
+                 animation: AnimationOptions | None = None) -> Report:
     """Validate, simulate baseline and scenario, and write the report folder.
 
     Parameters
@@ -61,6 +77,7 @@ def run_scenario(path: str | Path, out: str | Path | None = None, replications: 
     overwrite : replace ``out`` if it exists.
     progress : called as ``progress(done, total)`` after each replication.
     settings : ``key.path=value`` overrides (highest precedence), as ``--set`` on the command line.
+    animation : when given, also render ``flows.mp4`` into the report (see :mod:`twin.animation`).
 
     Raises
     ------
@@ -114,6 +131,7 @@ def run_scenario(path: str | Path, out: str | Path | None = None, replications: 
         "description": spec.description,
         "variants": scenario.variant_names,
         "sweep": ({"key": scenario.sweep_key, "values": scenario.sweep_values} if scenario.sweep_key else None),
+        "settings": list(settings),
         "changes": scenario.changes,
         "disruptions_applied": scenario.applied,
         "scenario_as_applied": spec.model_dump(mode="json", by_alias=True),
@@ -132,4 +150,8 @@ def run_scenario(path: str | Path, out: str | Path | None = None, replications: 
             manifest["tables"][name] = {"rows": int(len(frame)), "columns": list(frame.columns)}
         manifest["wall_seconds"] = round(time.perf_counter() - started, 3)
         write_json(manifest, tmp / "manifest.json")
+        if animation is not None:
+            manifest["animation"] = _animate(tmp, scenario, animation, workers)
+            manifest["wall_seconds"] = round(time.perf_counter() - started, 3)
+            write_json(manifest, tmp / "manifest.json")
     return Report(out_path, scenario, manifest, network, comparison, comparison_daily)
