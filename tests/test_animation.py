@@ -219,3 +219,15 @@ def test_chromium_plays_the_h264_video(rendered):
     assert seen["videoWidth"] == 960 and seen["videoHeight"] == 540
     assert seen["duration"] == pytest.approx(result.frames / result.fps, abs=0.1)
     assert seen.get("currentTime", 0) > 0  # frames were decoded and played
+
+
+@pytest.mark.skipif(browser.chromium() is None, reason="chromium is not installed")
+def test_chromium_refuses_salabims_own_mp4v_so_the_check_means_something(report, tmp_path):
+    from twin.animation.plan import prepare
+    from twin.animation.render import render_chunk
+    from twin.animation.source import open_report
+
+    job = prepare(open_report(report), AnimationOptions(days=(40, 40), frames_per_day=4, width=320, height=240))
+    raw = render_chunk(job, 0, job.frames, tmp_path / "raw.mp4")
+    seen = browser.play(raw, budget_ms=5_000)
+    assert seen.get("error") == 4  # MEDIA_ERR_SRC_NOT_SUPPORTED: mp4v is not a browser codec

@@ -86,3 +86,68 @@ def frame_layout(model: Model, variants: list[str], width: int, height: int) -> 
         xy = pj.nudge_overlaps(transform(world), model.kinds, min_gap_px=2.6 * style.NODE_RADIUS["store"] * unit)
         panels.append(Panel(variant, box, map_box, xy, transform))
     return FrameLayout(width, height, unit, header, legend, panels, projection)
+
+
+@dataclass(frozen=True)
+class Label:
+    """A node label placed at ``(x, y)`` (pixels from the top left) with salabim's ``anchor``."""
+
+    node: str
+    x: float
+    y: float
+    anchor: str
+
+
+LABEL_ORDER = {"hub": 0, "dc": 1, "supplier": 2, "store": 3}
+
+
+def _overlap(a: tuple, b: tuple) -> float:
+    """Overlapping area of two boxes (left, top, right, bottom)."""
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    return max(w, 0.0) * max(h, 0.0)
+
+
+def place_labels(nodes: list[str], kinds: list[str], xy: np.ndarray, rows: list[int], widths: list[float],
+                 height: float, offsets: list[float], marker_radii: list[float], bounds: pj.Box) -> list[Label]:
+    """Put each label beside its node where it hides no other label or marker, if it can.
+
+    Greedy, hubs first, then DCs, suppliers, stores: each label takes the first free
+    spot of right, left, above, below, upper right, lower right; a label with no free
+    spot takes the one it overlaps least.
+
+    Parameters
+    ----------
+    nodes, kinds, xy : ids, kinds and ``(N, 2)`` centres of every node.
+    rows : the nodes to label; ``widths`` and ``offsets`` (distance from the node's
+        centre) are given for these, in the same order.
+    height : text height in pixels.
+    marker_radii : half-size of every node's marker (obstacles for the labels).
+    bounds : labels should stay inside this box.
+    """
+    markers = [(x - r, y - r, x + r, y + r) for (x, y), r in zip(xy, marker_radii)]
+    taken: list[tuple] = []
+    out: list[Label] = []
+    order = sorted(range(len(rows)), key=lambda k: (LABEL_ORDER.get(kinds[rows[k]], 9), nodes[rows[k]]))
+    right, bottom = bounds.left + bounds.width, bounds.top + bounds.height
+    for k in order:
+        i = rows[k]
+        (x, y), w, o, h = xy[i], widths[k], offsets[k], height
+        candidates = [("w", x + o, y, (x + o, y - h / 2, x + o + w, y + h / 2)),
+                      ("e", x - o, y, (x - o - w, y - h / 2, x - o, y + h / 2)),
+                      ("s", x, y - o, (x - w / 2, y - o - h, x + w / 2, y - o)),
+                      ("n", x, y + o, (x - w / 2, y + o, x + w / 2, y + o + h)),
+                      ("w", x + o, y - h, (x + o, y - 1.5 * h, x + o + w, y - h / 2)),
+                      ("w", x + o, y + h, (x + o, y + h / 2, x + o + w, y + 1.5 * h))]
+
+        def cost(box: tuple) -> float:
+            outside = box[0] < bounds.left or box[1] < bounds.top or box[2] > right or box[3] > bottom
+            hidden = sum(_overlap(box, m) for j, m in enumerate(markers) if j != i)
+            return sum(_overlap(box, t) for t in taken) + hidden + (w * h if outside else 0.0)
+
+        scored = [(cost(c[3]), n, c) for n, c in enumerate(candidates)]
+        free = [s for s in scored if s[0] == 0]
+        _, _, (anchor, lx, ly, box) = free[0] if free else min(scored)
+        taken.append(box)
+        out.append(Label(nodes[i], lx, ly, anchor))
+    return out

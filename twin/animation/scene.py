@@ -21,7 +21,7 @@ import numpy as np
 import salabim as sim
 
 from twin.animation import style
-from twin.animation.layout import FrameLayout, Panel
+from twin.animation.layout import FrameLayout, Panel, place_labels
 from twin.animation.marks import CLOSED, Mark
 from twin.animation.projection import graticule_step
 from twin.animation.timeline import NodeSeries, Shipments, Ticker
@@ -97,6 +97,12 @@ def node_marker(kind: str, x: float, y: float, radius: Callable | float, fill: C
     return textless(sim.AnimatePolygon(spec=spec, **common))
 
 
+def label_offset(kind: str) -> float:
+    """Distance (design pixels) from a node's centre to its label: clear of a marker grown with stock."""
+    extent = 1.25 if kind in ("hub", "supplier") else 1.0
+    return style.NODE_RADIUS[kind] * extent * 1.4 + 4
+
+
 class Background:
     """Everything static, drawn once by salabim and baked into one image."""
 
@@ -133,10 +139,10 @@ class Background:
                 self._add(sim.AnimateLine(spec=(panel.box.left, _y(lay, panel.box.top), panel.box.left,
                                                 _y(lay, panel.box.top + panel.box.height)),
                                           linecolor=style.PANEL_RULE, linewidth=max(1.0, u), screen_coordinates=True))
-            self._draw_panel(panel)
+            self._draw_panel(env, panel)
         self._draw_legend(env)
 
-    def _draw_panel(self, panel: Panel) -> None:
+    def _draw_panel(self, env: sim.Environment, panel: Panel) -> None:
         lay, u, m = self.layout, self.layout.unit, self.nodes
         self._text(panel.variant, panel.box.left + lay.px(14), panel.box.top + lay.px(14), lay.px(16))
         self._draw_graticule(panel)
@@ -145,16 +151,30 @@ class Background:
             (x0, y0), (x1, y1) = xy[a], xy[b]
             self._add(sim.AnimateLine(spec=(x0, _y(lay, y0), x1, _y(lay, y1)), linecolor=style.LANE,
                                       linewidth=style.LANE_WIDTH * u, screen_coordinates=True))
-        stores = sum(k == "store" for k in m.kinds)
-        show_all = self.labels == "all" or (self.labels == "auto" and stores <= 30)
-        for row, (node, kind) in enumerate(zip(m.node_ids, m.kinds)):
-            x, y = xy[node]
+        for node, kind in zip(m.node_ids, m.kinds):
             if node in self.static_nodes:
+                x, y = xy[node]
                 self._add(node_marker(kind, x, _y(lay, y), style.NODE_RADIUS[kind] * u,
                                       style.STATUS_COLOURS[style.NEUTRAL], LAYER_NODE, u))
-            if self.labels != "none" and (show_all or kind != "store"):
-                size = lay.px(10.5 if kind == "store" else 12)
-                self._text(node, x + (style.NODE_RADIUS[kind] * 1.5 + 3) * u, y, size, style.TEXT)
+        self._draw_labels(env, panel)
+
+    def _draw_labels(self, env: sim.Environment, panel: Panel) -> None:
+        lay, u, m = self.layout, self.layout.unit, self.nodes
+        if self.labels == "none":
+            return
+        stores = sum(k == "store" for k in m.kinds)
+        show_all = self.labels == "all" or (self.labels == "auto" and stores <= 30)
+        rows = [i for i, k in enumerate(m.kinds) if show_all or k != "store"]
+        size = lay.px(11.5)
+        labels = place_labels(
+            m.node_ids, m.kinds, panel.xy, rows,
+            [env.getwidth(m.node_ids[i], style.FONT, size, screen_coordinates=True) for i in rows], size,
+            [label_offset(m.kinds[i]) * u for i in rows],
+            [style.NODE_RADIUS[k] * 1.25 * u for k in m.kinds], panel.box)
+        for label in labels:
+            self._add(sim.AnimateText(text=label.node, x=label.x, y=_y(lay, label.y), fontsize=size,
+                                      textcolor=style.TEXT, text_anchor=label.anchor, font=style.FONT,
+                                      screen_coordinates=True))
 
     def _draw_graticule(self, panel: Panel) -> None:
         projection = self.layout.projection
