@@ -22,9 +22,7 @@ import salabim as sim
 
 from twin.animation import style
 from twin.animation.layout import FrameLayout, Panel, place_labels
-from twin.animation.marks import CLOSED, Mark
 from twin.animation.projection import graticule_step
-from twin.animation.timeline import NodeSeries, Shipments, Ticker
 from twin.animation.plan import Nodes
 
 TRANSPARENT = "#00000000"
