@@ -201,13 +201,13 @@ def test_run_with_animate_writes_flows_mp4_into_the_report(tmp_path):
     out = tmp_path / "report"
     result = CliRunner().invoke(cli, ["run", str(SCENARIOS / "teaching-hub-closure.yaml"), "--out", str(out),
                                       "--replications", "1", "--workers", "1", "--animate", "--quiet",
-                                      "--set", "horizon_days=12", "--set", "warmup_days=2",
-                                      "--set", "disruptions.0.start_day=5"])
+                                      "--set", "horizon_days=8", "--set", "warmup_days=2",
+                                      "--set", "disruptions.0.start_day=4"])
     assert result.exit_code == 0, result.output
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["animation"]["file"] == "flows.mp4"
-    assert manifest["animation"]["frames"] == 12 * 10
-    assert len(decode(out / "flows.mp4")) == 12 * 10
+    assert manifest["animation"]["frames"] == 8 * 10
+    assert len(decode(out / "flows.mp4")) == 8 * 10
     assert not list(tmp_path.glob(".twin-tmp-*"))
 
 
