@@ -6,6 +6,8 @@ state at the frame's time (computed once per frame and cached).
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import salabim as sim
 
@@ -20,6 +22,16 @@ from twin.animation.plan import Nodes
 
 def _active(marks: list[Mark], t: float) -> list[Mark]:
     return [m for m in marks if m.active(t)]
+
+
+class NodeFrame(NamedTuple):
+    """Every node's look at one frame (arrays in model order)."""
+
+    t: float
+    status: np.ndarray
+    radius: np.ndarray
+    closed: np.ndarray
+    disrupted: np.ndarray
 
 
 class NodeMarkers:
@@ -46,15 +58,15 @@ class NodeMarkers:
         lay = self.layout
         self.objects.append(textless(sim.AnimateCircle(
             radius=lambda t, r=row: self.ring(t, r), x=x, y=_y(lay, y), fillcolor=TRANSPARENT,
-            linecolor=lambda t, r=row: style.CLOSED if self.state(t)[2][r] else style.DISRUPTED,
+            linecolor=lambda t, r=row: self.mark_colour(t, r),
             linewidth=lay.px(2.5), layer=LAYER_NODE_MARK, screen_coordinates=True,
-            visible=lambda t, r=row: bool(self.state(t)[2][r] or self.state(t)[3][r]))))
+            visible=lambda t, r=row: bool(self.state(t).closed[r] or self.state(t).disrupted[r]))))
         self.objects.append(sim.AnimateText(
             text=lambda t, r=row: self.tag(t, r), x=x, y=_y(lay, y) - self.base_radius[row] * 2 - lay.px(8),
-            fontsize=lay.px(11), textcolor=lambda t, r=row: style.CLOSED if self.state(t)[2][r] else style.DISRUPTED,
+            fontsize=lay.px(11), textcolor=lambda t, r=row: self.mark_colour(t, r),
             text_anchor="n", font=style.FONT, layer=LAYER_TEXT, screen_coordinates=True))
 
-    def _state(self, env_t: float):
+    def _state(self, env_t: float) -> NodeFrame:
         t = self.clock(env_t)
         status, scale = self.series.at(t)
         closed = np.zeros(len(self.node_marks), dtype=bool)
@@ -65,8 +77,8 @@ class NodeMarkers:
                     closed[row] = True
                 else:
                     disrupted[row] = True
-        radius = np.round(self.base_radius * scale * 2) / 2
-        return status, radius, closed, disrupted, t
+        radius = np.round(self.base_radius * scale * 2) / 2  # half pixels: an unchanged look is not redrawn
+        return NodeFrame(t, status, radius, closed, disrupted)
 
     def _radius_of(self, row: int):
         return lambda t: self.radius(t, row)  # a closure: see ShipmentSprites._sprite
@@ -75,7 +87,7 @@ class NodeMarkers:
         return lambda t: self.fill(t, row)
 
     def radius(self, t: float, row: int) -> float:
-        return float(self.state(t)[1][row])
+        return float(self.state(t).radius[row])
 
     def ring(self, t: float, row: int) -> float:
         """Radius of the ring drawn around a marked node: just outside its marker."""
@@ -83,13 +95,16 @@ class NodeMarkers:
         return self.radius(t, row) * extent + self.layout.px(4)
 
     def fill(self, t: float, row: int) -> str:
-        status, _, closed, _, _ = self.state(t)
-        return style.CLOSED if closed[row] else style.STATUS_COLOURS[int(status[row])]
+        frame = self.state(t)
+        return style.CLOSED if frame.closed[row] else style.STATUS_COLOURS[int(frame.status[row])]
+
+    def mark_colour(self, t: float, row: int) -> str:
+        return style.CLOSED if self.state(t).closed[row] else style.DISRUPTED
 
     def tag(self, t: float, row: int) -> str:
-        state = self.state(t)
-        now = _active(self.node_marks[row], state[4])
-        return "closed" if state[2][row] else (now[0].what if now else "")
+        frame = self.state(t)
+        now = _active(self.node_marks[row], frame.t)
+        return "closed" if frame.closed[row] else (now[0].what if now else "")
 
 
 class LaneMarks:
