@@ -104,8 +104,8 @@ def test_dc_keeps_its_stock_colour_while_the_hub_is_closed(rendered):
     assert nearest_palette_colour(patch(during, dc)) in ("healthy", "low", "out")
 
 
-def _lane_corridor(frame: np.ndarray, a, b, width_px: float, end_gap_px: float):
-    """Pixels of ``frame`` in the shipment colour near segment a-b (away from its ends), as distances along it."""
+def _lane_corridor(frame: np.ndarray, a, b, width_px: float, end_gap_px: float, colour: str = style.SHIPMENT):
+    """Pixels of ``frame`` in ``colour`` near segment a-b (away from its ends), as distances along it."""
     a, b = np.asarray(a), np.asarray(b)
     h, w, _ = frame.shape
     ys, xs = np.mgrid[0:h, 0:w]
@@ -114,8 +114,8 @@ def _lane_corridor(frame: np.ndarray, a, b, width_px: float, end_gap_px: float):
     along = ((xs - a[0]) * d[0] + (ys - a[1]) * d[1]) / length
     across = np.abs((xs - a[0]) * d[1] - (ys - a[1]) * d[0]) / length
     near = (across < width_px) & (along > end_gap_px) & (along < length - end_gap_px)
-    navy = np.linalg.norm(frame - rgb(style.SHIPMENT), axis=2) < 60
-    return along[near & navy]
+    match = np.linalg.norm(frame - rgb(colour), axis=2) < 60
+    return along[near & match]
 
 
 def test_a_shipment_marker_moves_along_its_lane_between_two_frames(report, rendered):
@@ -231,3 +231,47 @@ def test_chromium_refuses_salabims_own_mp4v_so_the_check_means_something(report,
     raw = render_chunk(job, 0, job.frames, tmp_path / "raw.mp4")
     seen = browser.play(raw, budget_ms=5_000)
     assert seen.get("error") == 4  # MEDIA_ERR_SRC_NOT_SUPPORTED: mp4v is not a browser codec
+
+
+TWO_HUBS = """
+name: two-hubs
+skus: [{id: a, unit_cost: 1, price: 2, weight_kg: 1}]
+nodes:
+  - {id: sup, kind: supplier}
+  - {id: hub-1, kind: hub}
+  - {id: hub-2, kind: hub}
+  - id: store
+    kind: store
+    demand: {dist: deterministic, mean: 3}
+    policy: {type: base_stock, level: 12}
+lanes:
+  - {from: sup, to: hub-1, transit_days: 1, cost_per_shipment: 10}
+  - {from: hub-1, to: store, transit_days: 1, cost_per_shipment: 10}
+  - {from: sup, to: hub-2, transit_days: 1, cost_per_shipment: 25, backup: true}
+  - {from: hub-2, to: store, transit_days: 1, cost_per_shipment: 25, backup: true}
+"""
+
+
+def test_rerouted_shipments_are_orange_on_a_network_without_coordinates(write, tmp_path):
+    write("net.yaml", TWO_HUBS)
+    scenario = write("s.yaml", "name: reroute\nnetwork: net.yaml\nhorizon_days: 14\nwarmup_days: 0\n"
+                               "replications: 1\nseed: 4\nreroute: cheapest\ndisruptions:\n"
+                               "  - {type: node_closure, node: hub-1, start_day: 5, duration_days: 4}\n")
+    report = tmp_path / "report"
+    run_scenario(scenario, out=report, workers=1)
+    result = render_animation(report, None, AnimationOptions(days=(5, 8), frames_per_day=4, width=640, height=360),
+                              workers=1)
+    frames = decode(result.path)
+    xy = result.node_xy["scenario"]
+    assert xy["sup"][0] < xy["hub-1"][0] < xy["store"][0]  # no coordinates: columns by kind
+    flows = pd.read_parquet(report / "flows.parquet")
+    rerouted = flows[(flows["variant"] == "scenario") & flows["rerouted"] & (flows["from"] == "sup")]
+    leg = rerouted[(rerouted["depart_time"] >= 5) & (rerouted["arrive_time"] <= 9)].iloc[0]
+    t = leg["depart_time"] + 0.5 * (leg["arrive_time"] - leg["depart_time"])
+    frame = frames[result.frame_at(t)]
+    a, b = np.array(xy["sup"]), np.array(xy["hub-2"])
+    along = _lane_corridor(frame, a, b, width_px=6, end_gap_px=10, colour=style.REROUTED)
+    assert len(along) > 0, "no orange (rerouted) dot on sup->hub-2"
+    assert abs(np.median(along) - 0.5 * np.linalg.norm(b - a)) < 4
+    assert len(_lane_corridor(frame, a, b, width_px=6, end_gap_px=10)) == 0  # and no navy one there
+    assert nearest_palette_colour(patch(frame, xy["hub-1"])) == "closed"

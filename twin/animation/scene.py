@@ -98,7 +98,7 @@ def node_marker(kind: str, x: float, y: float, radius: Callable | float, fill: C
 def label_offset(kind: str) -> float:
     """Distance (design pixels) from a node's centre to its label: clear of a marker grown with stock."""
     extent = 1.25 if kind in ("hub", "supplier") else 1.0
-    return style.NODE_RADIUS[kind] * extent * 1.4 + 4
+    return style.NODE_RADIUS[kind] * extent * 1.6 + 5
 
 
 class Background:

@@ -132,7 +132,7 @@ class ShipmentSprites:
 
     def _sprite(self, i: int):
         # Closures rather than lambdas with default arguments: salabim inspects (and rewrites)
-        # default arguments at every access, which costs more than the drawing itself here.
+        # a function's default arguments at every access, hundreds of times per frame here.
         frame, height = self.frame, self.layout.height
         return textless(sim.AnimateCircle(
             radius=lambda t: float(frame(t).radius[i]),
