@@ -15,7 +15,7 @@ from twin.animation.marks import CLOSED, DISRUPTED, marks_from_disruptions, mark
 from twin.animation.options import parse_days, parse_size, resolve_days
 from twin.animation.timeline import Shipments, merge_legs
 from twin.network import load_network
-from tests.conftest import NETWORKS
+from tests.conftest import NETWORKS, TOY_NETWORK
 
 
 def test_projection_puts_north_up_and_east_right_and_keeps_distances_near_the_centre():
@@ -157,3 +157,23 @@ def test_labels_avoid_each_other_and_other_markers():
     assert anchors([[100, 100], [170, 100]], ["hub", "dc"]) == {"n0": "e", "n1": "w"}
     # the hub is labelled first; the store just below cannot take the same spot and goes left
     assert anchors([[100, 100], [100, 108]], ["store", "hub"]) == {"n1": "w", "n0": "e"}
+
+
+def test_random_closure_is_marked_on_the_days_the_run_closed_the_store(write, tmp_path):
+    from twin.animation.source import open_report
+    from twin.run import run_scenario
+
+    write("toy.yaml", TOY_NETWORK)
+    scenario = write("s.yaml", "name: random-closure\nnetwork: toy.yaml\nhorizon_days: 30\nwarmup_days: 0\n"
+                               "replications: 2\nseed: 3\ndisruptions:\n"
+                               "  - {type: node_closure, node: store, start_window: [5, 20], duration_days: 3}\n")
+    report = tmp_path / "report"
+    run_scenario(scenario, out=report, workers=1, seed=11)  # --seed overrides the file's seed
+    source = open_report(report)
+    daily = pd.read_parquet(report / "daily.parquet")
+    for replication in (0, 1):
+        (mark,) = source.marks("scenario", replication, 0)
+        rows = daily[(daily["variant"] == "scenario") & (daily["replication"] == replication)
+                     & (daily["node"] == "store")]
+        closed_days = set(rows.loc[(rows["sold_units"] == 0) & (rows["lost_units"] > 0), "day"])
+        assert closed_days == {d for d in range(30) if mark.start <= d < mark.end}, (replication, mark)

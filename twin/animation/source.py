@@ -126,7 +126,7 @@ class ReportSource:
             return []
         if self.scenario is not None:
             try:
-                realized = self.scenario.disruptions(variant, point, replication)
+                realized = _realize(self.scenario, variant, point, replication, self.manifest.get("seed"))
             except KeyError:
                 realized = None
             if realized is not None:
@@ -134,6 +134,16 @@ class ReportSource:
         self.warnings.append("disruptions placed from the manifest's fixed-time events only "
                              "(the scenario file could not be loaded)")
         return marks_from_records(self.manifest.get("disruptions_applied", []))
+
+
+def _realize(scenario, variant: str, point: int, replication: int, seed: int | None):
+    """The concrete disruptions of one replication, drawn with the run's seed (``--seed`` may have
+    overridden the scenario file's)."""
+    if seed is None or int(seed) == scenario.spec.seed:
+        return scenario.disruptions(variant, point, replication)
+    from twin.engine import stream
+    from twin.engine.run import EVENTS
+    return scenario.variant(variant, point).events.realize(stream(int(seed), replication, EVENTS))
 
 
 def _locate(name: str, report: Path) -> Path | None:
