@@ -177,3 +177,18 @@ def test_random_closure_is_marked_on_the_days_the_run_closed_the_store(write, tm
                      & (daily["node"] == "store")]
         closed_days = set(rows.loc[(rows["sold_units"] == 0) & (rows["lost_units"] > 0), "day"])
         assert closed_days == {d for d in range(30) if mark.start <= d < mark.end}, (replication, mark)
+
+
+def test_salabim_is_imported_only_by_the_engine_and_the_animation_drawing_modules():
+    import ast
+
+    from tests.conftest import ROOT
+    drawing = {"scene.py", "sprites.py", "video.py"}
+    for path in (ROOT / "twin").rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        imports = [n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))]
+        names = [a.name for n in imports if isinstance(n, ast.Import) for a in n.names]
+        names += [n.module or "" for n in imports if isinstance(n, ast.ImportFrom)]
+        if any(name.split(".")[0] == "salabim" for name in names):
+            relative = path.relative_to(ROOT / "twin")
+            assert relative.parts[0] == "engine" or (relative.parts[0] == "animation" and path.name in drawing), path
