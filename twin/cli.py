@@ -149,7 +149,8 @@ def _parse_size(_ctx, _param, value):
               help="Frame size in pixels (even numbers).")
 @click.option("--labels", type=click.Choice(["auto", "all", "major", "none"]), default="auto", show_default=True,
               help="Node labels: all, major (suppliers, hubs, DCs), none; auto = all up to 30 stores.")
-@click.option("--sweep-value", type=float, default=None, help="With a sweep: the swept value to replay (default: the first).")
+@click.option("--sweep-value", type=float, default=None,
+              help="With a sweep: the swept value to replay (default: the first).")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Processes drawing frames (default: the cores, at least 150 frames each).")
 @click.option("--quiet", is_flag=True, help="Print only the output path.")

@@ -16,7 +16,8 @@ from twin.animation.layout import FrameLayout, frame_layout
 from twin.animation.marks import Mark
 from twin.animation.options import BOTH, AnimationOptions, resolve_days
 from twin.animation.source import BASELINE, ReportSource, node_matrix
-from twin.animation.timeline import DayIndex, NodeSeries, Ticker, make_ticker, marker_scale, merge_legs, usual_days_of_supply
+from twin.animation.timeline import (DayIndex, NodeSeries, Ticker, make_ticker, marker_scale, merge_legs,
+                                     usual_level)
 
 
 @dataclass
@@ -58,9 +59,9 @@ def _node_series(source: ReportSource, daily: pd.DataFrame, baseline: pd.DataFra
     def matrix(frame: pd.DataFrame, column: str) -> np.ndarray:
         return node_matrix(frame, column, model.node_ids, all_days)
 
-    usual_dos = usual_days_of_supply(matrix(baseline, "days_of_supply"), post)
-    usual_on_hand = usual_days_of_supply(matrix(baseline, "on_hand_units"), post)
-    usual_shipped = usual_days_of_supply(matrix(baseline, "shipped_units"), post)
+    usual_dos = usual_level(matrix(baseline, "days_of_supply"), post)
+    usual_on_hand = usual_level(matrix(baseline, "on_hand_units"), post)
+    usual_shipped = usual_level(matrix(baseline, "shipped_units"), post)
     shown = slice(index.first, index.last + 1)
     on_hand = matrix(daily, "on_hand_units")[shown]
     status = style.stock_status(matrix(daily, "days_of_supply")[shown], usual_dos, on_hand)
@@ -169,5 +170,6 @@ def prepare(source: ReportSource, options: AnimationOptions) -> Job:
     layout = frame_layout(model, variants, options.width, options.height)
     title, subtitle = _title(source, options, first, last)
     nodes = Nodes(list(model.node_ids), list(model.kinds), np.asarray(model.location, dtype=float))
-    return Job(options, index, layout, nodes, panels, _lanes(source, panels), _static_nodes(source, panels), _radius_reference(panels),
+    return Job(options, index, layout, nodes, panels, _lanes(source, panels), _static_nodes(source, panels),
+               _radius_reference(panels),
                title, subtitle, source.warmup_days)

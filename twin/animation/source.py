@@ -77,8 +77,9 @@ class ReportSource:
         for i, v in enumerate(values):
             if math.isclose(v, value, rel_tol=1e-9, abs_tol=1e-12):
                 return i, v
+        swept = ", ".join(f"{v:g}" for v in values)
         raise self.problem("manifest.json", f"no sweep point {value:g}; the run swept "
-                                            f"{self.manifest['sweep']['key']} over {', '.join(f'{v:g}' for v in values)}")
+                                            f"{self.manifest['sweep']['key']} over {swept}")
 
     def check_choice(self, variant: str, replication: int) -> None:
         """Raise a ProblemList if the report has no such variant or replication."""

@@ -156,11 +156,11 @@ class Caption:
         self.ticker, self.marks, self.clock, self.warmup = ticker, marks, clock, warmup_days
         x = panel.box.left + layout.px(14)
         top = panel.box.top
+        common = dict(x=x, fontsize=layout.px(12.5), text_anchor="w", font=style.FONT, layer=LAYER_TEXT,
+                      screen_coordinates=True)
         self.objects = [
-            sim.AnimateText(text=self.kpis, x=x, y=_y(layout, top + layout.px(33)), fontsize=layout.px(12.5),
-                            textcolor=style.TEXT, text_anchor="w", font=style.FONT, layer=LAYER_TEXT, screen_coordinates=True),
-            sim.AnimateText(text=self.events, x=x, y=_y(layout, top + layout.px(50)), fontsize=layout.px(12.5),
-                            textcolor=style.CLOSED, text_anchor="w", font=style.FONT, layer=LAYER_TEXT, screen_coordinates=True),
+            sim.AnimateText(text=self.kpis, y=_y(layout, top + layout.px(33)), textcolor=style.TEXT, **common),
+            sim.AnimateText(text=self.events, y=_y(layout, top + layout.px(50)), textcolor=style.CLOSED, **common),
         ]
 
     def kpis(self, env_t: float) -> str:

@@ -49,9 +49,9 @@ class NodeSeries:
         return self.status[i], self.scale[i]
 
 
-def usual_days_of_supply(days_of_supply: np.ndarray, post_warmup: np.ndarray) -> np.ndarray:
-    """Each node's usual depth: the median end-of-day days of supply after the warm-up (NaN if none)."""
-    rows = days_of_supply[post_warmup] if post_warmup.any() else days_of_supply
+def usual_level(values: np.ndarray, post_warmup: np.ndarray) -> np.ndarray:
+    """Each node's usual level of a daily ``(D, N)`` series: its median after the warm-up (NaN if none)."""
+    rows = values[post_warmup] if post_warmup.any() else values
     return _nanmedian(rows)
 
 
