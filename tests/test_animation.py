@@ -275,3 +275,15 @@ def test_rerouted_shipments_are_orange_on_a_network_without_coordinates(write, t
     assert abs(np.median(along) - 0.5 * np.linalg.norm(b - a)) < 4
     assert len(_lane_corridor(frame, a, b, width_px=6, end_gap_px=10)) == 0  # and no navy one there
     assert nearest_palette_colour(patch(frame, xy["hub-1"])) == "closed"
+
+
+def test_no_shipments_for_the_variant_is_bad_input(report, tmp_path):
+    import shutil
+    copy = tmp_path / "report"
+    shutil.copytree(report, copy)
+    flows = pd.read_parquet(copy / "flows.parquet")
+    flows[flows["variant"] == "baseline"].to_parquet(copy / "flows.parquet")
+    result = CliRunner().invoke(cli, ["animate", str(copy), "--variant", "scenario", "--days", "40:41"])
+    assert result.exit_code == 2, result.output
+    assert f"{copy / 'flows.parquet'}:0: no shipments for variant 'scenario', replication 0" in result.output
+    assert not (copy / "flows.mp4").exists()
