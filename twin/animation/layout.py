@@ -99,6 +99,20 @@ class Label:
 
 
 LABEL_ORDER = {"hub": 0, "dc": 1, "supplier": 2, "store": 3}
+TAG_GAP_PX = 8          # a disruption tag ("closed") hangs this far below its node's marker
+TAG_SIZE_PX = (90, 13)  # room kept free for it (width, height)
+
+
+def tag_top(y: float, base_radius_px: float, unit: float) -> float:
+    """Top of the disruption tag under a node whose marker has ``base_radius_px`` (pixels from the top)."""
+    return y + 2 * base_radius_px + TAG_GAP_PX * unit
+
+
+def tag_box(x: float, y: float, base_radius_px: float, unit: float) -> tuple:
+    """The box (left, top, right, bottom) a node's disruption tag may cover."""
+    top = tag_top(y, base_radius_px, unit)
+    half = TAG_SIZE_PX[0] * unit / 2
+    return (x - half, top, x + half, top + TAG_SIZE_PX[1] * unit)
 
 
 def _overlap(a: tuple, b: tuple) -> float:
@@ -109,7 +123,8 @@ def _overlap(a: tuple, b: tuple) -> float:
 
 
 def place_labels(nodes: list[str], kinds: list[str], xy: np.ndarray, rows: list[int], widths: list[float],
-                 height: float, offsets: list[float], marker_radii: list[float], bounds: pj.Box) -> list[Label]:
+                 height: float, offsets: list[float], marker_radii: list[float], bounds: pj.Box,
+                 obstacles: list[tuple] = ()) -> list[Label]:
     """Put each label beside its node where it hides no other label or marker, if it can.
 
     Greedy, hubs first, then DCs, suppliers, stores: each label takes the first free
@@ -124,9 +139,10 @@ def place_labels(nodes: list[str], kinds: list[str], xy: np.ndarray, rows: list[
     height : text height in pixels.
     marker_radii : half-size of every node's marker (obstacles for the labels).
     bounds : labels should stay inside this box.
+    obstacles : other boxes (left, top, right, bottom) to keep clear, e.g. where disruption tags appear.
     """
     markers = [(x - r, y - r, x + r, y + r) for (x, y), r in zip(xy, marker_radii)]
-    taken: list[tuple] = []
+    taken: list[tuple] = list(obstacles)
     out: list[Label] = []
     order = sorted(range(len(rows)), key=lambda k: (LABEL_ORDER.get(kinds[rows[k]], 9), nodes[rows[k]]))
     right, bottom = bounds.left + bounds.width, bounds.top + bounds.height

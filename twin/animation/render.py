@@ -61,7 +61,9 @@ def render_chunk(job: Job, first_frame: int, count: int, raw: Path) -> Path:
     options, layout, nodes = job.options, job.layout, job.nodes
     env = video.environment(options.width, options.height, options.fps, options.frames_per_day, style.BACKGROUND)
     clock = Clock(job.index.first, options.frames_per_day, first_frame)
-    background = Background(layout, nodes, job.lanes, job.title, job.subtitle, options.labels, job.static_nodes)
+    tagged = {p.variant: {m.node for m in p.marks if m.lane is None} for p in job.panels}
+    background = Background(layout, nodes, job.lanes, job.title, job.subtitle, options.labels, job.static_nodes,
+                            tagged)
     background.bake(env, raw.parent)
     radius_range = tuple(r * layout.unit for r in style.SHIPMENT_RADIUS_RANGE)
     scene: list = []  # salabim holds the objects too; keep them alive while recording

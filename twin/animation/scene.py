@@ -21,7 +21,7 @@ import numpy as np
 import salabim as sim
 
 from twin.animation import style
-from twin.animation.layout import FrameLayout, Panel, place_labels
+from twin.animation.layout import FrameLayout, Panel, place_labels, tag_box
 from twin.animation.projection import graticule_step
 from twin.animation.plan import Nodes
 
@@ -105,9 +105,10 @@ class Background:
     """Everything static, drawn once by salabim and baked into one image."""
 
     def __init__(self, layout: FrameLayout, nodes: Nodes, lanes: list[tuple[str, str]], title: str,
-                 subtitle: str, labels: str, static_nodes: set[str]):
+                 subtitle: str, labels: str, static_nodes: set[str], tagged: dict[str, set[str]]):
         self.layout, self.nodes, self.lanes = layout, nodes, lanes
         self.title, self.subtitle, self.labels, self.static_nodes = title, subtitle, labels, static_nodes
+        self.tagged = tagged  # per variant: nodes that get a disruption tag at some point
         self.objects: list = []
 
     def bake(self, env: sim.Environment, folder: Path) -> object:
@@ -164,11 +165,13 @@ class Background:
         show_all = self.labels == "all" or (self.labels == "auto" and stores <= 30)
         rows = [i for i, k in enumerate(m.kinds) if show_all or k != "store"]
         size = lay.px(11.5)
+        tags = [tag_box(*panel.xy[i], style.NODE_RADIUS[m.kinds[i]] * u, u)
+                for i, node in enumerate(m.node_ids) if node in self.tagged.get(panel.variant, set())]
         labels = place_labels(
             m.node_ids, m.kinds, panel.xy, rows,
             [env.getwidth(m.node_ids[i], style.FONT, size, screen_coordinates=True) for i in rows], size,
             [label_offset(m.kinds[i]) * u for i in rows],
-            [style.NODE_RADIUS[k] * 1.25 * u for k in m.kinds], panel.box)
+            [style.NODE_RADIUS[k] * 1.25 * u for k in m.kinds], panel.box, tags)
         for label in labels:
             self._add(sim.AnimateText(text=label.node, x=label.x, y=_y(lay, label.y), fontsize=size,
                                       textcolor=style.TEXT, text_anchor=label.anchor, font=style.FONT,

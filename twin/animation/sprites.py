@@ -12,7 +12,7 @@ import numpy as np
 import salabim as sim
 
 from twin.animation import style
-from twin.animation.layout import FrameLayout, Panel
+from twin.animation.layout import FrameLayout, Panel, tag_top
 from twin.animation.marks import CLOSED, Mark
 from twin.animation.scene import (LAYER_LANE_MARK, LAYER_NODE, LAYER_NODE_MARK, LAYER_SHIPMENT, LAYER_TEXT,
                                   TRANSPARENT, Clock, _Cached, _y, node_marker, textless)
@@ -62,7 +62,7 @@ class NodeMarkers:
             linewidth=lay.px(2.5), layer=LAYER_NODE_MARK, screen_coordinates=True,
             visible=lambda t, r=row: bool(self.state(t).closed[r] or self.state(t).disrupted[r]))))
         self.objects.append(sim.AnimateText(
-            text=lambda t, r=row: self.tag(t, r), x=x, y=_y(lay, y) - self.base_radius[row] * 2 - lay.px(8),
+            text=lambda t, r=row: self.tag(t, r), x=x, y=_y(lay, tag_top(y, self.base_radius[row], lay.unit)),
             fontsize=lay.px(11), textcolor=lambda t, r=row: self.mark_colour(t, r),
             text_anchor="n", font=style.FONT, layer=LAYER_TEXT, screen_coordinates=True))
 
