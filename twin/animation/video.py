@@ -26,7 +26,7 @@ def environment(width: int, height: int, fps: int, frames_per_day: int, backgrou
     ``frames_per_day / fps`` seconds of video.
     """
     sim.yieldless(True)
-    sim.can_animate(try_only=False)  # loads Pillow (and checks tkinter imports) before anything is measured
+    sim.can_animate(try_only=False)  # imports Pillow and tkinter, which salabim needs even headless
     env = sim.Environment(trace=False, random_seed="", set_numpy_random_seed=False, blind_animation=True)
     env.animation_parameters(animate=True, width=width, height=height, x0=0, x1=width, y0=0, fps=fps,
                              speed=fps / frames_per_day, background_color=background, show_fps=False,
