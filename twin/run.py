@@ -16,7 +16,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import pandas as pd
 
@@ -25,6 +25,9 @@ from twin.reports import compare, tables
 from twin.reports.writer import atomic_folder, write_json, write_parquet
 from twin.runplan import Plan, default_workers, execute
 from twin.scenario import Scenario, load_scenario
+
+if TYPE_CHECKING:
+    from twin.animation.options import AnimationOptions
 
 
 @dataclass
@@ -57,6 +60,18 @@ def _engine_seconds(plan: Plan, results) -> dict:
             "by_part_per_replication": {k: round(v / n, 3) for k, v in sorted(parts.items(), key=lambda kv: -kv[1])}}
 
 
+def _animate(folder: Path, scenario: Scenario, options, workers: int) -> dict:
+    """Render ``flows.mp4`` into the (temporary) report folder; what was rendered, for the manifest."""
+    from twin.animation import render_animation
+    from twin.animation.options import DEFAULT_NAME
+    result = render_animation(folder, folder / DEFAULT_NAME, options, workers=1 if workers == 1 else None,
+                              scenario=scenario)
+    return {"file": DEFAULT_NAME, "variant": options.variant, "replication": options.replication,
+            "days": [result.first_day, result.last_day], "frames": result.frames, "fps": result.fps,
+            "frames_per_day": result.frames_per_day, "size": [result.width, result.height],
+            "seconds": result.seconds}
+
+
 def default_out(name: str, root: Path = Path("reports")) -> Path:
     """``reports/<scenario>-<UTC timestamp>``."""
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
@@ -68,7 +83,8 @@ def run_scenario(path: str | Path, out: str | Path | None = None, replications: 
                  seed: int | None = None, workers: int | None = None, overwrite: bool = False,
                  progress: Callable[[int, int], None] | None = None,
                  scenario: Scenario | None = None, settings: list[str] | tuple[str, ...] = (),
-                 dask: bool = False, scheduler: str | None = None, resume: bool = False) -> Report:
+                 dask: bool = False, scheduler: str | None = None, resume: bool = False,
+                 animation: AnimationOptions | None = None) -> Report:
     """Validate, simulate baseline and scenario, and write the report folder.
 
     Parameters
@@ -84,6 +100,7 @@ def run_scenario(path: str | Path, out: str | Path | None = None, replications: 
         cluster at ``scheduler`` (``tcp://host:port``).
     resume : keep finished replications in ``<out>.partial`` and skip those already there
         (to continue an interrupted run; needs ``out``).
+    animation : when given, also render ``flows.mp4`` into the report (see :mod:`twin.animation`).
 
     Raises
     ------
@@ -142,6 +159,7 @@ def run_scenario(path: str | Path, out: str | Path | None = None, replications: 
         "description": spec.description,
         "variants": scenario.variant_names,
         "sweep": ({"key": scenario.sweep_key, "values": scenario.sweep_values} if scenario.sweep_key else None),
+        "settings": list(settings),
         "changes": scenario.changes,
         "disruptions_applied": scenario.applied,
         "scenario_as_applied": spec.model_dump(mode="json", by_alias=True),
@@ -163,6 +181,10 @@ def run_scenario(path: str | Path, out: str | Path | None = None, replications: 
                                  if (dask or scheduler) else f"{workers} local worker processes")
         manifest["engine_seconds"] = _engine_seconds(plan, results)
         write_json(manifest, tmp / "manifest.json")
+        if animation is not None:
+            manifest["animation"] = _animate(tmp, scenario, animation, workers)
+            manifest["wall_seconds"] = round(time.perf_counter() - started, 3)
+            write_json(manifest, tmp / "manifest.json")
     if stage is not None:
         import shutil
         shutil.rmtree(stage, ignore_errors=True)
