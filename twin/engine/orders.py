@@ -22,6 +22,13 @@ from twin.model import Model, SupplyLink
 
 Ship = Callable[[SupplyLink, np.ndarray, np.ndarray, int], None]  # link, SKU columns, units, day
 
+
+class Dispatch:
+    """Where filled orders go: in bulk over direct lanes, or leg by leg through the carrier."""
+
+    def __init__(self, one: Ship, many=None, eligible: np.ndarray | None = None):
+        self.one, self.many, self.eligible = one, many, eligible
+
 _EMPTY_I = np.zeros(0, dtype=np.int64)
 _EMPTY_F = np.zeros(0)
 
@@ -196,7 +203,7 @@ def _cut_to_room(room: float, old: np.ndarray, new: np.ndarray, old_tie: np.ndar
     return cut_old, cut_new
 
 
-def fill_orders(state: State, plan: SourcePlan, day: int, ship: Ship, capacity_units: float = np.inf,
+def fill_orders(state: State, plan: SourcePlan, day: int, ship: Dispatch, capacity_units: float = np.inf,
                 unlimited_stock: bool = False, observe: bool = False) -> np.ndarray | None:
     """Fill the orders ``plan.row`` holds: older ones first, each SKU shared proportionally when short.
 
@@ -275,6 +282,10 @@ def fill_orders(state: State, plan: SourcePlan, day: int, ship: Ship, capacity_u
         state.in_transit_link[plan.index[pos], col] += qty
     starts = np.flatnonzero(np.concatenate([[True], pos[1:] != pos[:-1]]))
     ends = np.append(starts[1:], len(pos))
-    for a, b in zip(starts, ends):
-        ship(plan.links[int(pos[a])], col[a:b], qty[a:b], day)
+    links = plan.index[pos[starts]]
+    bulk = ship.eligible[links] if ship.eligible is not None else np.zeros(len(links), dtype=bool)
+    if bulk.any():
+        ship.many(links[bulk], starts[bulk], ends[bulk], col, qty, day)
+    for a, b in zip(starts[~bulk], ends[~bulk]):
+        ship.one(plan.links[int(pos[a])], col[a:b], qty[a:b], day)
     return observed

@@ -19,6 +19,7 @@ from twin.disruptions import Disruptions, capacity_factor
 from twin.engine import components as comp
 from twin.engine import orders, steps, stores
 from twin.engine.demand import DemandSource
+from twin.engine.direct import DirectShipping
 from twin.engine.state import State
 from twin.engine.transport import Shipper
 from twin.model import STOCK, STORE, SUPPLIER, Model
@@ -110,9 +111,12 @@ def simulate(model: Model, horizon_days: int, warmup_days: int, disruptions: Dis
         if loss.fraction > 0:
             comp.StockEvent(state=state, loss=loss, env=env)
 
-    def ship(link, cols, units, day):
+    def one(link, cols, units, day):
         leg = shipper.first_leg(link, cols, units, day)
         carrier.depart(leg, leg.depart)
+
+    direct = DirectShipping(shipper, disruptions)
+    ship = orders.Dispatch(one, direct.ship, direct.eligible)
 
     comp.Dock(state=state, env=env)
     for order, tier in enumerate(model.tiers):

@@ -220,3 +220,16 @@ class State:
     def add_receipt(self, day: int, link: int, cols: np.ndarray, units: np.ndarray) -> None:
         """Units of SKUs ``cols`` over ``link`` that become usable at its destination on ``day``."""
         self.receipts.setdefault(day, []).append((link, cols, units))
+
+    def add_receipt_batch(self, day: int, links: np.ndarray, cols: np.ndarray, units: np.ndarray) -> None:
+        """Many deliveries at once (one per entry: link, SKU, units; link and SKU pairs distinct)."""
+        self.receipts.setdefault(day, []).append((links, cols, units))
+
+    def mark_arrived_many(self, rows: np.ndarray, cols: np.ndarray) -> None:
+        """:meth:`mark_arrived` for many (row, SKU) positions."""
+        block = self.stores
+        if block is None:
+            return
+        sel = (rows >= block.start) & (rows < block.stop) & ~self.model.lost_sales[rows]
+        if sel.any():
+            block.clear_mask[(rows[sel] - block.start) * block.k + cols[sel]] = True

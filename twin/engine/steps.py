@@ -27,6 +27,9 @@ def receive(state: State, day: int) -> None:
     links = state.model.links
     waiting = []
     for link_index, cols, units in state.receipts.pop(day, []):
+        if isinstance(link_index, np.ndarray):
+            _receive_batch(state, day, link_index, cols, units, waiting)
+            continue
         row = links[link_index].child
         if state.closed[row]:
             waiting.append((link_index, cols, units))
@@ -41,6 +44,23 @@ def receive(state: State, day: int) -> None:
         state.mark_arrived(row, cols)
     if waiting:
         state.receipts.setdefault(day + 1, []).extend(waiting)
+
+
+def _receive_batch(state: State, day: int, links: np.ndarray, cols: np.ndarray, units: np.ndarray,
+                   waiting: list) -> None:
+    child = state.link_child[links]
+    closed = state.closed[child] > 0
+    if closed.any():
+        waiting.append((links[closed], cols[closed], units[closed]))
+        keep = ~closed
+        links, cols, units, child = links[keep], cols[keep], units[keep], child[keep]
+    state.on_hand[child, cols] += units
+    state.in_transit[child, cols] -= units
+    state.on_order[child, cols] -= units
+    if state.in_transit_link is not None:
+        state.in_transit_link[links, cols] -= units
+    state.today["received_units"] += np.bincount(child, weights=units, minlength=state.model.n_nodes)
+    state.mark_arrived_many(child, cols)
 
 
 class Forecasts:
