@@ -1,4 +1,5 @@
-"""Open a page in headless Chromium and report what a person's browser would: the DOM, console errors.
+"""Headless Chromium for the tests: open a page and report what a person's browser would (DOM, console
+errors), or play a video and read back what the browser saw.
 
 Talks to Chromium over the DevTools protocol on a pipe (``--remote-debugging-pipe``:
 commands on file descriptor 3, replies and events on 4, JSON messages ended by a
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import select
 import shutil
 import subprocess
@@ -172,3 +174,49 @@ def open_page(path: Path, evaluate: str | None = None, settle_seconds: float = 1
         os.close(cmd_write)
         os.close(res_read)
         shutil.rmtree(profile, ignore_errors=True)
+
+
+# --- Playing a video (the animation tests) -------------------------------------------------------
+# A page with a ``<video>`` element records ``videoWidth``, ``videoHeight``, ``duration``, how far
+# playback got and any media error into the DOM; Chromium runs it with a virtual-time budget and
+# ``--dump-dom`` prints the DOM.
+
+PAGE = """<!doctype html><html><body><pre id="result">pending</pre>
+<script>
+const out = {events: []};
+const show = () => { document.getElementById('result').textContent = JSON.stringify(out); };
+const v = document.createElement('video');
+v.muted = true; v.preload = 'auto';
+v.addEventListener('loadedmetadata', () => {
+  out.events.push('loadedmetadata');
+  out.videoWidth = v.videoWidth; out.videoHeight = v.videoHeight; out.duration = v.duration; show();
+  v.play().catch(e => { out.playError = String(e); show(); });
+});
+v.addEventListener('timeupdate', () => { out.currentTime = v.currentTime; show(); });
+v.addEventListener('ended', () => { out.events.push('ended'); show(); });
+v.addEventListener('error', () => { out.error = v.error ? v.error.code : -1; show(); });
+v.src = %s;
+document.body.appendChild(v);
+show();
+</script></body></html>
+"""
+
+PLAY_FLAGS = [f for f in FLAGS if f != "--remote-debugging-pipe"] + ["--autoplay-policy=no-user-gesture-required"]
+
+
+def play(video: Path, budget_ms: int = 120_000, timeout_s: float = 180) -> dict:
+    """Load ``video`` in a page, play it (virtual time), and return what the page recorded."""
+    video = Path(video).resolve()
+    with tempfile.TemporaryDirectory(prefix="twin-chromium-") as folder:
+        page = video.parent / f".twin-play-{video.stem}.html"
+        page.write_text(PAGE % json.dumps(video.name), encoding="utf-8")
+        try:
+            done = subprocess.run([chromium(), *PLAY_FLAGS, f"--user-data-dir={folder}",
+                                   f"--virtual-time-budget={budget_ms}", "--dump-dom", page.as_uri()],
+                                  capture_output=True, text=True, timeout=timeout_s)
+        finally:
+            page.unlink(missing_ok=True)
+    match = re.search(r'<pre id="result">(.*?)</pre>', done.stdout, re.S)
+    if not match:
+        raise RuntimeError(f"no result in Chromium's DOM dump: {done.stdout[-500:]} {done.stderr[-500:]}")
+    return json.loads(match.group(1))

@@ -55,3 +55,17 @@ def test_split_amount_fits_and_conserves(vector, amount):
     part = split_amount(vector, float(amount), integral=True)
     assert np.all(part >= 0) and np.all(part <= vector)
     assert part.sum() == min(float(amount), vector.sum())
+
+
+@settings(max_examples=300, deadline=None)
+@given(requests_strategy, st.booleans())
+def test_sparse_allocation_equals_the_dense_rule(case, integral):
+    """The engine fills orders from (link, SKU, units) triples; it must match the dense rule."""
+    from twin.engine.orders import allocate_groups
+
+    requests, available = case
+    dense = allocate(available, requests, integral=integral)
+    links, cols = np.nonzero(requests > 0)
+    sparse = allocate_groups(available, cols, requests[links, cols], links * requests.shape[1] + cols, integral)
+    expected = dense[links, cols]
+    assert np.allclose(sparse, expected, rtol=0, atol=1e-9)

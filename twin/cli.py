@@ -52,7 +52,7 @@ def handle_errors(func):
         except KeyboardInterrupt:
             err_console.print("[yellow]interrupted; no report was written[/yellow]")
             ctx.exit(130)
-        except click.exceptions.Exit:
+        except (click.exceptions.Exit, click.ClickException):
             raise
         except Exception as exc:  # an internal error: a bug, not the user's input
             if debug:
@@ -82,10 +82,18 @@ def cli(debug: bool) -> None:
 @click.option("--set", "settings", multiple=True, metavar="KEY.PATH=VALUE",
               help="Override a network or scenario value (repeatable), e.g. "
                    "--set network.nodes.dc-joliet.policy.service_level=0.99")
+@click.option("--dask", "use_dask", is_flag=True, help="Run replications as tasks on a local Dask cluster.")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Run replications on the Dask cluster at this address (tcp://host:port).")
+@click.option("--resume", is_flag=True,
+              help="Continue an interrupted run into the same --out: finished replications are kept.")
+@click.option("--animate", is_flag=True,
+              help="Also write flows.mp4 into the report: the scenario's flows, replication 0 (see twin animate).")
 @click.option("--quiet", is_flag=True, help="No progress bar and no summary.")
 @click.option("--no-review", is_flag=True, help="Do not write the review page (write it later with twin review).")
 @handle_errors
-def run(scenario: Path, out, replications, seed, workers, overwrite, settings, quiet, no_review) -> None:
+def run(scenario: Path, out, replications, seed, workers, overwrite, settings, use_dask, scheduler, resume,
+        animate, quiet, no_review) -> None:
     """Simulate baseline, SCENARIO and its mitigations on common random numbers and write the report."""
     from twin.run import run_scenario
     from twin.scenario import load_scenario
@@ -97,13 +105,83 @@ def run(scenario: Path, out, replications, seed, workers, overwrite, settings, q
                TextColumn("replications"), TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn()]
     with Progress(*columns, console=err_console, disable=quiet, transient=False) as bar:
         task = bar.add_task(f"{loaded.name}", total=total)
+        if resume and out is None:
+            raise click.UsageError("--resume needs --out (the folder of the interrupted run)")
         report = run_scenario(scenario, out=out, replications=replications, seed=seed, workers=workers,
-                              overwrite=overwrite, scenario=loaded, review=not no_review,
-                              progress=lambda done, _total: bar.update(task, completed=done))
+                              overwrite=overwrite, scenario=loaded, settings=settings, dask=use_dask,
+                              scheduler=scheduler, resume=resume, review=not no_review,
+                              progress=lambda done, _total: bar.update(task, completed=done),
+                              animation=_animation_options() if animate else None)
     if not quiet:
         print_summary(report, out_console)
     else:
         out_console.print(str(report.path))
+
+
+def _animation_options(**values):
+    from twin.animation.options import AnimationOptions
+    return AnimationOptions(**values)
+
+
+def _parse_days(_ctx, _param, value):
+    if value is None:
+        return None
+    from twin.animation.options import parse_days
+    try:
+        return parse_days(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def _parse_size(_ctx, _param, value):
+    from twin.animation.options import parse_size
+    try:
+        return parse_size(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+@cli.command()
+@click.argument("report", type=click.Path(path_type=Path))
+@click.option("--variant", default="scenario", show_default=True,
+              help="Variant to replay: scenario, baseline, a mitigation's name, or both (baseline and scenario "
+                   "side by side).")
+@click.option("--replication", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Replication to replay.")
+@click.option("--days", metavar="A:B", default=None, callback=_parse_days,
+              help="First and last day shown (A:, :B allowed; default: the whole horizon).")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Output file, .mp4 (H.264) or .gif (default: REPORT/flows.mp4).")
+@click.option("--fps", type=click.IntRange(1, 120), default=30, show_default=True, help="Video frames per second.")
+@click.option("--frames-per-day", type=click.IntRange(1, 240), default=10, show_default=True,
+              help="Frames per simulated day (a day plays in frames-per-day / fps seconds).")
+@click.option("--size", default="1280x720", show_default=True, callback=_parse_size, metavar="WIDTHxHEIGHT",
+              help="Frame size in pixels (even numbers).")
+@click.option("--labels", type=click.Choice(["auto", "all", "major", "none"]), default="auto", show_default=True,
+              help="Node labels: all, major (suppliers, hubs, DCs), none; auto = all up to 30 stores.")
+@click.option("--sweep-value", type=float, default=None,
+              help="With a sweep: the swept value to replay (default: the first).")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Processes drawing frames (default: the cores, at least 150 frames each).")
+@click.option("--quiet", is_flag=True, help="Print only the output path.")
+@handle_errors
+def animate(report: Path, variant, replication, days, out, fps, frames_per_day, size, labels, sweep_value, workers,
+            quiet) -> None:
+    """Replay the flows of a REPORT folder as an animated map (MP4 or GIF)."""
+    from twin.animation import render_animation
+
+    options = _animation_options(variant=variant, replication=replication, days=days, fps=fps,
+                                 frames_per_day=frames_per_day, width=size[0], height=size[1], labels=labels,
+                                 sweep_value=sweep_value)
+    result = render_animation(report, out, options, workers=workers)
+    for warning in result.warnings:
+        err_console.print(f"[yellow]warning: {warning}[/yellow]")
+    if quiet:
+        out_console.print(str(result.path))
+    else:
+        out_console.print(f"wrote {result.path}: {result.frames} frames (days {result.first_day}-{result.last_day}, "
+                          f"{result.width}x{result.height}, {result.fps} fps) in {result.seconds:.1f} s "
+                          f"with {result.workers} worker{'s' if result.workers != 1 else ''}")
 
 
 def _kinds(value: str) -> tuple[str, ...]:
@@ -219,6 +297,33 @@ def validate(files: tuple[Path, ...], settings: tuple[str, ...]) -> None:
         raise ProblemList(problems)
     for line in checked:
         out_console.print(f"[green]ok[/green] {line}")
+
+
+@cli.command()
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="Folder to write the network into.")
+@click.option("--stores", type=click.IntRange(min=1), default=500, show_default=True)
+@click.option("--skus", type=click.IntRange(min=1), default=50_000, show_default=True)
+@click.option("--dcs", type=click.IntRange(min=1), default=8, show_default=True)
+@click.option("--hubs", type=click.IntRange(min=1), default=4, show_default=True)
+@click.option("--suppliers", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--horizon-days", type=click.IntRange(min=1), default=365, show_default=True,
+              help="Horizon of the baseline scenario written next to the network.")
+@click.option("--cities", type=click.Path(path_type=Path), default=None,
+              help="CSV of cities (name,state,latitude,longitude,population); default: GeoNames' 500 largest "
+                   "US cities from the shared data folder.")
+@click.option("--overwrite", is_flag=True, help="Replace the folder if it exists.")
+@handle_errors
+def generate(out: Path, stores, skus, dcs, hubs, suppliers, seed, horizon_days, cities, overwrite) -> None:
+    """Write a synthetic retail network on real US cities (deterministic for a seed)."""
+    from twin.generate import generate as make
+    from twin.reports.writer import atomic_folder
+
+    with atomic_folder(out, overwrite=overwrite) as tmp:
+        make(tmp, stores=stores, skus=skus, dcs=dcs, hubs=hubs, suppliers=suppliers, seed=seed,
+             cities_path=cities, horizon_days=horizon_days)
+    out_console.print(f"wrote {out}/network.yaml ({stores} stores x {skus} SKUs = {stores * skus:,} "
+                      f"SKU-locations) and {out}/baseline.yaml")
 
 
 def main() -> None:

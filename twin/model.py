@@ -167,6 +167,7 @@ class Model:
     cities: list[str | None] | None = None    # (N,) place names (informational)
     input_hashes: dict[str, str] = field(default_factory=dict)
     source_file: str = ""
+    dtype: type = np.float64  # of the per node x SKU state arrays
 
     @property
     def n_nodes(self) -> int:

@@ -22,6 +22,8 @@ from twin.tables import SkuValues, TableCache, sha256_of
 from twin.yamlio import YamlDocument, load_yaml
 
 _ROLE_RANK = {STORE: 0, STOCK: 1, SUPPLIER: 2}
+#: Above this many node x SKU positions, per position numbers are kept in single precision.
+LARGE_SKU_LOCATIONS = 2_000_000
 
 
 def load_network(path: str | Path) -> Model:
@@ -321,13 +323,20 @@ def _arrays(spec, doc, cache, skus, graph, lane_transits, sources, alternates, r
 
     values = SkuValues(doc, sku_index, cache, problems)
     shape = (n_nodes, n_skus)
-    holding = np.zeros(shape)
-    backorder_cost = np.zeros(shape)
-    lost_sale_cost = np.zeros(shape)
+    # Large networks keep per node x SKU numbers in single precision (whole units stay exact up
+    # to 16.7 million), and values that are the same along a row or a column as broadcast views.
+    dtype = np.float32 if n_nodes * n_skus > LARGE_SKU_LOCATIONS else np.float64
+    per_sku = lambda value: value is not None and not isinstance(value, (int, float))  # noqa: E731
+    holding = np.zeros(shape, dtype) if any(per_sku(n.holding_cost_per_unit_day) or n.holding_cost_per_unit_day
+                                            is not None for n in order) else None
+    backorder_cost = np.zeros(shape, dtype) if any(per_sku(n.backorder_cost_per_unit_day) for n in order) else None
+    lost_sale_cost = np.zeros(shape, dtype) if any(per_sku(n.lost_sale_cost_per_unit) for n in order) else None
+    backorder_by_node, lost_sale_by_node = np.zeros(n_nodes), np.zeros(n_nodes)
     order_cost = np.zeros(n_nodes)
     lost_sales = np.zeros(n_nodes, dtype=bool)
-    demand_mean = np.zeros(shape)
-    demand_sd = np.zeros(shape)
+    demand_mean = np.zeros(shape, dtype)
+    spread = any(n.demand is not None and n.demand.dist in ("normal", "negbin") for n in order)
+    demand_sd = np.zeros(shape, dtype) if spread else None
     demand_dist: list[str | None] = [None] * n_nodes
     weekly = np.ones((n_nodes, 7))
     annual_amplitude = np.zeros(n_nodes)
@@ -344,13 +353,19 @@ def _arrays(spec, doc, cache, skus, graph, lane_transits, sources, alternates, r
         loc = ("nodes", i)
         if node.location is not None:
             location[r] = node.location
-        holding[r] = (default_holding if node.holding_cost_per_unit_day is None else
-                      values.resolve(node.holding_cost_per_unit_day, loc + ("holding_cost_per_unit_day",),
-                                     "holding_cost_per_unit_day", node.id, 0.0))
-        backorder_cost[r] = values.resolve(node.backorder_cost_per_unit_day, loc + ("backorder_cost_per_unit_day",),
-                                           "backorder_cost_per_unit_day", node.id, 0.0)
-        lost_sale_cost[r] = values.resolve(node.lost_sale_cost_per_unit, loc + ("lost_sale_cost_per_unit",),
-                                           "lost_sale_cost_per_unit", node.id, 0.0)
+        if holding is not None:
+            holding[r] = (default_holding if node.holding_cost_per_unit_day is None else
+                          values.resolve(node.holding_cost_per_unit_day, loc + ("holding_cost_per_unit_day",),
+                                         "holding_cost_per_unit_day", node.id, 0.0))
+        for name, full, by_node in (("backorder_cost_per_unit_day", backorder_cost, backorder_by_node),
+                                    ("lost_sale_cost_per_unit", lost_sale_cost, lost_sale_by_node)):
+            value = getattr(node, name)
+            if full is not None:
+                full[r] = values.resolve(value, loc + (name,), name, node.id, 0.0)
+            elif value < 0:
+                problems.append(doc.problem(loc + (name,), f"'{name}' must be >= 0 (got {value})"))
+            else:
+                by_node[r] = value
         order_cost[r] = node.order_cost
         lost_sales[r] = (node.unmet_demand or ("lost" if node.kind == "store" else "backorder")) == "lost"
         if node.capacity_units_per_day is not None:
@@ -363,7 +378,7 @@ def _arrays(spec, doc, cache, skus, graph, lane_transits, sources, alternates, r
         if node.demand is not None:
             d = node.demand
             demand_dist[r] = d.dist
-            mean = values.resolve(d.mean, loc + ("demand", "mean"), "mean", node.id, 0.0)
+            mean = values.resolve(d.mean, loc + ("demand", "mean"), "mean", node.id, 0.0).astype(dtype)
             if d.dist == "poisson":
                 sd = np.sqrt(mean)
             elif d.dist == "deterministic":
@@ -380,7 +395,8 @@ def _arrays(spec, doc, cache, skus, graph, lane_transits, sources, alternates, r
             if d.dist == "normal" or (d.dist == "deterministic" and not np.allclose(mean * d.scale, np.round(mean * d.scale))):
                 integral = False
             demand_mean[r] = mean * d.scale
-            demand_sd[r] = sd * (d.scale if d.dist != "poisson" else np.sqrt(d.scale))
+            if demand_sd is not None:
+                demand_sd[r] = sd * (d.scale if d.dist != "poisson" else np.sqrt(d.scale))
             if d.weekly is not None:
                 weekly[r] = d.weekly
             annual_amplitude[r] = d.annual_amplitude
@@ -409,6 +425,7 @@ def _arrays(spec, doc, cache, skus, graph, lane_transits, sources, alternates, r
 
     # Supply links with their routes and lead-time statistics.
     cat_array = np.array(category, dtype=object)
+    cat_mask = {cat: cat_array == cat for cat in sorted(set(category))}
     links: list[SupplyLink] = []
     groups: dict[int, list[SupplyGroup]] = {}
     for node in order:
@@ -422,7 +439,7 @@ def _arrays(spec, doc, cache, skus, graph, lane_transits, sources, alternates, r
             if src is None:
                 continue
             chain = (src, *_alternates_for(alternates.get(node.id), cat))
-            by_chain[chain] = by_chain.get(chain, np.zeros(n_skus, bool)) | (cat_array == cat)
+            by_chain[chain] = by_chain.get(chain, np.zeros(n_skus, bool)) | cat_mask[cat]
         for chain, mask in by_chain.items():
             group = SupplyGroup(mask, [])
             for rank, src in enumerate(chain):
@@ -434,10 +451,22 @@ def _arrays(spec, doc, cache, skus, graph, lane_transits, sources, alternates, r
             if group.links:
                 groups.setdefault(row[node.id], []).append(group)
 
+    if holding is None:
+        holding = np.broadcast_to(default_holding.astype(dtype), shape)
+    backorder_cost = backorder_cost if backorder_cost is not None else np.broadcast_to(
+        backorder_by_node.astype(dtype)[:, None], shape)
+    lost_sale_cost = lost_sale_cost if lost_sale_cost is not None else np.broadcast_to(
+        lost_sale_by_node.astype(dtype)[:, None], shape)
+
     # Demand seen by every stocking node: own customers, then downstream over primary links, tier by tier.
-    avg_factor = weekly.mean(axis=1)
+    avg_factor = weekly.mean(axis=1).astype(dtype)
     mean_demand = demand_mean * avg_factor[:, None]
-    var_demand = (demand_sd * avg_factor[:, None]) ** 2
+    if demand_sd is not None:
+        var_demand = (demand_sd * avg_factor[:, None]) ** 2
+    else:  # Poisson: variance = mean; deterministic: 0
+        poisson = np.array([d == "poisson" for d in demand_dist])
+        var_demand = np.where(poisson[:, None], mean_demand, 0.0).astype(dtype)
+        demand_sd = np.broadcast_to(np.zeros(1, dtype), shape)
     primary = [link for link in links if link.rank == 0]
     for link in sorted(primary, key=lambda lk: depth[node_ids[lk.child]]):
         mean_demand[link.source] += np.where(link.skus, mean_demand[link.child], 0.0)
@@ -447,10 +476,14 @@ def _arrays(spec, doc, cache, skus, graph, lane_transits, sources, alternates, r
     policy_type: list[str | None] = [None] * n_nodes
     review_days = np.ones(n_nodes, dtype=np.int64)
     rule = np.zeros(n_nodes, dtype=np.int64)
-    s_arr, S_arr, Q_arr = np.zeros(shape), np.zeros(shape), np.zeros(shape)
-    safety = np.zeros(shape)
+    batch = any(n.policy is not None and n.policy.type == "sQ" for n in order)
+    dynamic = any(n.policy is not None and n.policy.type == "order_up_to" for n in order)
+    s_arr, S_arr = np.zeros(shape, dtype), np.zeros(shape, dtype)
+    Q_arr = np.zeros(shape, dtype) if batch else None
+    safety = np.zeros(shape, dtype) if dynamic else None
     forecast: list[dict | None] = [None] * n_nodes
-    initial = np.zeros(shape)
+    initial = np.zeros(shape, dtype)
+    whole_units = _integral_demand(spec)
     links_of: dict[int, list[SupplyLink]] = {}
     for link in primary:
         links_of.setdefault(link.child, []).append(link)
@@ -473,9 +506,11 @@ def _arrays(spec, doc, cache, skus, graph, lane_transits, sources, alternates, r
         for link in links_of.get(r, []):
             derived = policy_math.derive(pol, given, mean_demand[r], var_demand[r], link.protection_days,
                                          link.lead_time_var, node.order_cost, holding[r],
-                                         integral=_integral_demand(spec, node))
+                                         integral=whole_units)
             m = link.skus
-            s_arr[r, m], S_arr[r, m], Q_arr[r, m] = derived.s[m], derived.S[m], derived.Q[m]
+            s_arr[r, m], S_arr[r, m] = derived.s[m], derived.S[m]
+            if Q_arr is not None:
+                Q_arr[r, m] = derived.Q[m]
             rule[r] = derived.rule
         if pol.type == "order_up_to":
             safety[r] = given.get("safety_stock", np.zeros(n_skus))
@@ -487,7 +522,7 @@ def _arrays(spec, doc, cache, skus, graph, lane_transits, sources, alternates, r
                 problems.append(doc.problem(loc, f"policy needs s < S; SKU '{skus[k].id}' has s = "
                                                  f"{s_arr[r, k]:g} >= S = {S_arr[r, k]:g}"))
         if pol.type == "sQ" and pol.service_level is None:
-            bad = Q_arr[r] <= 0
+            bad = Q_arr[r] <= 0  # noqa: F821 - Q_arr exists when there is an sQ policy
             if bad.any():
                 k = int(np.flatnonzero(bad)[0])
                 problems.append(doc.problem(loc + ("Q",), f"'Q' must be > 0; SKU '{skus[k].id}' has Q = "
@@ -501,6 +536,10 @@ def _arrays(spec, doc, cache, skus, graph, lane_transits, sources, alternates, r
             integral = False
     if problems:
         raise ProblemList(problems)
+    if Q_arr is None:
+        Q_arr = np.broadcast_to(np.zeros(1, dtype), shape)
+    if safety is None:
+        safety = np.broadcast_to(np.zeros(1, dtype), shape)
 
     model = Model(
         name=spec.name, sku_ids=[s.id for s in skus], unit_cost=unit_cost,
@@ -515,7 +554,7 @@ def _arrays(spec, doc, cache, skus, graph, lane_transits, sources, alternates, r
         annual_amplitude=annual_amplitude, annual_peak_day=annual_peak, policy_type=policy_type,
         review_days=review_days, rule=rule, s=s_arr, S=S_arr, Q=Q_arr, safety_stock=safety,
         forecast=forecast, mean_demand=mean_demand, var_demand=var_demand, processing=processing,
-        capacity=capacity, handling_days=handling, groups=groups,
+        capacity=capacity, handling_days=handling, groups=groups, dtype=dtype,
         expedite_below=np.array([np.nan if n.expedite_below_days_of_supply is None
                                  else n.expedite_below_days_of_supply for n in order]),
         ttr_days=np.array([np.nan if n.ttr_days is None else n.ttr_days for n in order]),
@@ -545,7 +584,7 @@ def _link(index, rank, src, child, mask, routes, graph, row, lanes, processing, 
     return link
 
 
-def _integral_demand(spec: NetworkFile, node: Node) -> bool:
+def _integral_demand(spec: NetworkFile) -> bool:
     """Whether derived parameters should be whole units (no normal demand anywhere)."""
     return not any(n.demand is not None and n.demand.dist in ("normal", "deterministic") for n in spec.nodes)
 

@@ -16,7 +16,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 import pandas as pd
@@ -27,6 +27,9 @@ from twin.reports.writer import atomic_folder, write_json, write_parquet
 from twin.resilience import Thresholds, resilience_table
 from twin.runplan import Plan, default_workers, execute
 from twin.scenario import Scenario, load_scenario
+
+if TYPE_CHECKING:
+    from twin.animation.options import AnimationOptions
 
 
 @dataclass
@@ -42,6 +45,36 @@ class Report:
     resilience: pd.DataFrame
 
 
+def _engine_seconds(plan: Plan, results) -> dict:
+    """Simulation seconds per replication (mean over replications), in total and by part of the day."""
+    same = plan.representatives()
+    parts: dict[str, float] = {}
+    total, runs = 0.0, 0
+    for by_variant in results:
+        for i, result in enumerate(by_variant):
+            if same[i] != i:
+                continue  # a variant certain to equal another was not simulated again
+            runs += 1
+            total += result.seconds
+            for name, seconds in (result.timings or {}).items():
+                parts[name] = parts.get(name, 0.0) + seconds
+    n = max(1, len(results))
+    return {"simulations": runs, "per_replication": round(total / n, 3),
+            "by_part_per_replication": {k: round(v / n, 3) for k, v in sorted(parts.items(), key=lambda kv: -kv[1])}}
+
+
+def _animate(folder: Path, scenario: Scenario, options, workers: int) -> dict:
+    """Render ``flows.mp4`` into the (temporary) report folder; what was rendered, for the manifest."""
+    from twin.animation import render_animation
+    from twin.animation.options import DEFAULT_NAME
+    result = render_animation(folder, folder / DEFAULT_NAME, options, workers=1 if workers == 1 else None,
+                              scenario=scenario)
+    return {"file": DEFAULT_NAME, "variant": options.variant, "replication": options.replication,
+            "days": [result.first_day, result.last_day], "frames": result.frames, "fps": result.fps,
+            "frames_per_day": result.frames_per_day, "size": [result.width, result.height],
+            "seconds": result.seconds}
+
+
 def default_out(name: str, root: Path = Path("reports")) -> Path:
     """``reports/<scenario>-<UTC timestamp>``."""
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
@@ -53,7 +86,8 @@ def run_scenario(path: str | Path, out: str | Path | None = None, replications: 
                  seed: int | None = None, workers: int | None = None, overwrite: bool = False,
                  progress: Callable[[int, int], None] | None = None,
                  scenario: Scenario | None = None, settings: list[str] | tuple[str, ...] = (),
-                 review: bool = True) -> Report:
+                 dask: bool = False, scheduler: str | None = None, resume: bool = False,
+                 animation: AnimationOptions | None = None, review: bool = True) -> Report:
     """Validate, simulate baseline and scenario, and write the report folder.
 
     Parameters
@@ -65,6 +99,11 @@ def run_scenario(path: str | Path, out: str | Path | None = None, replications: 
     overwrite : replace ``out`` if it exists.
     progress : called as ``progress(done, total)`` after each replication.
     settings : ``key.path=value`` overrides (highest precedence), as ``--set`` on the command line.
+    dask, scheduler : run replications as tasks on a local Dask cluster (``dask``) or on the
+        cluster at ``scheduler`` (``tcp://host:port``).
+    resume : keep finished replications in ``<out>.partial`` and skip those already there
+        (to continue an interrupted run; needs ``out``).
+    animation : when given, also render ``flows.mp4`` into the report (see :mod:`twin.animation`).
     review : also write the review page (``review.html``, ``review.md``).
 
     Raises
@@ -93,7 +132,12 @@ def run_scenario(path: str | Path, out: str | Path | None = None, replications: 
         if progress:
             progress(done, reps)
 
-    results = execute(plan, workers=workers, on_done=tick)
+    stage = out_path.parent / f"{out_path.name}.partial" if (resume or dask or scheduler) else None
+    if dask or scheduler:
+        from twin import distributed
+        results = distributed.execute(plan, workers, scheduler=scheduler, stage=stage, resume=resume, on_done=tick)
+    else:
+        results = execute(plan, workers=workers, on_done=tick, stage=stage, resume=resume)
     model = scenario.model
     H, W = spec.horizon_days, spec.warmup_days
     frames = report_tables(scenario, results, H, W, root_seed, Thresholds.of(spec))
@@ -113,6 +157,7 @@ def run_scenario(path: str | Path, out: str | Path | None = None, replications: 
         "description": spec.description,
         "variants": scenario.variant_names,
         "sweep": ({"key": scenario.sweep_key, "values": scenario.sweep_values} if scenario.sweep_key else None),
+        "settings": list(settings),
         "changes": scenario.changes,
         "disruptions_applied": scenario.applied,
         "scenario_as_applied": spec.model_dump(mode="json", by_alias=True),
@@ -122,9 +167,16 @@ def run_scenario(path: str | Path, out: str | Path | None = None, replications: 
         "whole_units": model.integral,
         "python": platform.python_version(), "platform": platform.platform(),
         "nodes_info": nodes_info(model),
+        "execution": ("dask " + (scheduler or f"local cluster of {workers} workers")
+                      if (dask or scheduler) else f"{workers} local worker processes"),
+        "engine_seconds": _engine_seconds(plan, results),
         "tables": {},
     }
-    write_report(out_path, frames, provenance, manifest, started, overwrite=overwrite, review=review)
+    extra = (lambda folder: {"animation": _animate(folder, scenario, animation, workers)}) if animation else None
+    write_report(out_path, frames, provenance, manifest, started, overwrite=overwrite, review=review, extra=extra)
+    if stage is not None:
+        import shutil
+        shutil.rmtree(stage, ignore_errors=True)
     return Report(out_path, scenario, manifest, frames["network.parquet"], frames["comparison.parquet"],
                   frames["comparison_daily.parquet"], frames["resilience.parquet"])
 
@@ -154,14 +206,23 @@ def report_tables(scenario: Scenario, results, horizon_days: int, warmup_days: i
 
 
 def write_report(out_path: Path, frames: dict[str, pd.DataFrame], provenance: dict, manifest: dict,
-                 started: float, overwrite: bool = False, review: bool = True) -> None:
-    """Write the tables, ``manifest.json`` and (with ``review``) the review page, atomically."""
+                 started: float, overwrite: bool = False, review: bool = True,
+                 extra: Callable[[Path], dict] | None = None) -> None:
+    """Write the tables, ``manifest.json`` and (with ``review``) the review page, atomically.
+
+    ``extra(folder)``, when given, writes more files into the (temporary) folder and returns
+    entries to add to the manifest (the animation).
+    """
     with atomic_folder(out_path, overwrite=overwrite) as tmp:
         for name, frame in frames.items():
             write_parquet(frame, tmp / name, provenance)
             manifest["tables"][name] = {"rows": int(len(frame)), "columns": list(frame.columns)}
         manifest["wall_seconds"] = round(time.perf_counter() - started, 3)
         write_json(manifest, tmp / "manifest.json")
+        if extra is not None:
+            manifest.update(extra(tmp))
+            manifest["wall_seconds"] = round(time.perf_counter() - started, 3)
+            write_json(manifest, tmp / "manifest.json")
         if review:
             from twin.review import write_review
             write_review(tmp)

@@ -83,34 +83,52 @@ def _task(replication: int) -> tuple[int, list]:
     return replication, run_replication(_PLAN, replication, _REDUCE)
 
 
-def execute(plan: Plan, workers: int | None = None,
-            on_done: Callable[[int], None] | None = None, reduce: Reduce | None = None) -> Results:
+def execute(plan: Plan, workers: int | None = None, on_done: Callable[[int], None] | None = None,
+            stage=None, resume: bool = False, reduce: Reduce | None = None) -> Results:
     """Run every replication; returns results indexed by replication, then variant.
 
     ``on_done(replication)`` is called as each replication finishes (for progress bars).
+    With ``stage`` (a folder), finished replications are saved there as they come
+    (:mod:`twin.stage`); with ``resume``, those already there are not run again.
     ``reduce(variant_index, result)``, when given, runs in the worker on every result and its
-    return value is kept instead (so large searches need not hold every daily record).
+    return value is kept instead (so large searches need not hold every daily record); it
+    cannot be combined with ``stage``.
     """
+    from twin import stage as staging
+
+    if stage is not None and reduce is not None:
+        raise ValueError("execute: reduce cannot be combined with stage (the stage keeps whole results)")
     workers = default_workers() if workers is None else max(1, workers)
-    workers = min(workers, plan.replications)
     results: list[list[RunResult] | None] = [None] * plan.replications
+    if stage is not None and resume:
+        for r in staging.finished(stage):
+            if r < plan.replications:
+                results[r] = staging.load(stage, r)
+                if on_done:
+                    on_done(r)
+    todo = [r for r in range(plan.replications) if results[r] is None]
+
+    def finish(r: int, result: list[RunResult]) -> None:
+        if stage is not None:
+            staging.save(stage, r, result)
+        results[r] = result
+        if on_done:
+            on_done(r)
+
+    workers = min(workers, max(1, len(todo)))
     if workers == 1:
-        for r in range(plan.replications):
-            results[r] = run_replication(plan, r, reduce)
-            if on_done:
-                on_done(r)
+        for r in todo:
+            finish(r, run_replication(plan, r, reduce))
         return results  # type: ignore[return-value]
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     context = multiprocessing.get_context(method)
     with ProcessPoolExecutor(max_workers=workers, mp_context=context,
                              initializer=_init_worker, initargs=(plan, reduce)) as pool:
-        futures = [pool.submit(_task, r) for r in range(plan.replications)]
+        futures = [pool.submit(_task, r) for r in todo]
         try:
             for future in as_completed(futures):
                 r, result = future.result()
-                results[r] = result
-                if on_done:
-                    on_done(r)
+                finish(r, result)
         except BaseException:
             for future in futures:
                 future.cancel()

@@ -91,6 +91,25 @@ def poisson_from_uniform(u: np.ndarray, mean: np.ndarray) -> np.ndarray:
     return out.reshape(shape)
 
 
+def poisson_above_zero(u: np.ndarray, mean: np.ndarray, p_zero: np.ndarray) -> np.ndarray:
+    """Poisson(mean) quantiles of ``u`` where ``u > p_zero = exp(-mean)`` (so each is >= 1).
+
+    Equals :func:`poisson_from_uniform` on those elements; the search starts at 1.
+    """
+    u = np.asarray(u, dtype=np.float64)
+    lam = np.asarray(mean, dtype=np.float64)
+    out = np.empty(u.shape, dtype=np.float64)
+    small = lam < _SEARCH_FROM_MODE
+    if small.any():
+        lam_s = lam[small]
+        p0 = np.exp(-lam_s) if p_zero.dtype != np.float64 else p_zero[small]
+        pmf = p0 * lam_s
+        out[small] = _search(u[small], np.ones(lam_s.shape), p0 + pmf, pmf, _poisson_ratio, [lam_s])
+    if not small.all():
+        out[~small] = poisson_from_uniform(u[~small], lam[~small])
+    return out
+
+
 def _negbin_ratio(k, n, q):
     return (k + n) / (k + 1.0) * q
 

@@ -70,6 +70,7 @@ class SkuValues:
     sku_index: dict[str, int]
     cache: TableCache
     problems: list[Problem]
+    _mapped: dict = field(default_factory=dict)  # (table, column, node) -> (index, values, ok)
 
     def resolve(self, value: Any, loc: tuple, column: str, node_id: str,
                 default: float, allow_negative: bool = False) -> np.ndarray:
@@ -121,25 +122,29 @@ class SkuValues:
                 str(path), 1, f"missing column(s) {', '.join(missing)}; a table for '{column}' needs "
                               f"columns 'sku' and '{column}' (and optionally 'node')"))
             return out
-        rows = frame
-        if "node" in frame.columns:
-            rows = frame[frame["node"].astype(str) == node_id]
-        line_offset = 2 if path.suffix.lower() == ".csv" else 1
-        skus = rows["sku"].astype(str).to_numpy()
-        values = pd.to_numeric(rows[column], errors="coerce").to_numpy(dtype=np.float64)
-        index = np.array([self.sku_index.get(s, -1) for s in skus], dtype=np.int64)
-        bad = np.flatnonzero(index < 0)
-        for i in bad[:20]:
-            self.problems.append(Problem(
-                str(path), int(rows.index[i]) + line_offset,
-                f"SKU '{skus[i]}' is not defined in the network's 'skus'"))
-        invalid = np.flatnonzero(~np.isfinite(values) | ((values < 0) & (not allow_negative)))
-        for i in invalid[:20]:
-            self.problems.append(Problem(
-                str(path), int(rows.index[i]) + line_offset,
-                f"'{column}' must be a number >= 0 (got {rows[column].iloc[i]!r})"))
-        ok = (index >= 0) & np.isfinite(values)
-        if not allow_negative:
-            ok &= values >= 0
-        out[index[ok]] = values[ok]
+        per_node = "node" in frame.columns
+        key = (path, column, node_id if per_node else None, allow_negative)
+        if key not in self._mapped:  # a table shared by many nodes is mapped to SKUs once
+            rows = frame[frame["node"].astype(str) == node_id] if per_node else frame
+            line_offset = 2 if path.suffix.lower() == ".csv" else 1
+            skus = rows["sku"].astype(str).to_numpy()
+            values = pd.to_numeric(rows[column], errors="coerce").to_numpy(dtype=np.float64)
+            catalogue = pd.Index(list(self.sku_index.keys()))
+            index = catalogue.get_indexer(skus).astype(np.int64)
+            bad = np.flatnonzero(index < 0)
+            for i in bad[:20]:
+                self.problems.append(Problem(
+                    str(path), int(rows.index[i]) + line_offset,
+                    f"SKU '{skus[i]}' is not defined in the network's 'skus'"))
+            invalid = np.flatnonzero(~np.isfinite(values) | ((values < 0) & (not allow_negative)))
+            for i in invalid[:20]:
+                self.problems.append(Problem(
+                    str(path), int(rows.index[i]) + line_offset,
+                    f"'{column}' must be a number >= 0 (got {rows[column].iloc[i]!r})"))
+            ok = (index >= 0) & np.isfinite(values)
+            if not allow_negative:
+                ok &= values >= 0
+            self._mapped[key] = (index[ok], values[ok])
+        index, values = self._mapped[key]
+        out[index] = values
         return out

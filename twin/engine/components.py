@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import time
 from collections import deque
 
 import salabim as sim
@@ -54,14 +55,17 @@ class Carrier(sim.Component):
         self._schedule(t, DEPART, leg)
 
     def process(self):
+        timers = self.state.timers
         while True:
             now = self.env.now()
+            clock = time.perf_counter()
             while self.events and self.events[0][0] <= now:
                 _, _, kind, leg = heapq.heappop(self.events)
                 if kind == ARRIVE:
                     self.deliver(leg)
                 else:
                     self.try_depart(leg, now)
+            timers.add("transport", clock)
             if self.events:
                 self.wake_at = self.events[0][0]
                 self.hold(till=self.wake_at, priority=CARRIER)
@@ -104,7 +108,7 @@ class Carrier(sim.Component):
     def deliver(self, leg: Leg) -> None:
         lane = self.state.model.lanes[leg.lane]
         if leg.is_last:
-            self.state.add_receipt(self.shipper.usable_day(leg), leg.link.index, leg.units)
+            self.state.add_receipt(self.shipper.usable_day(leg), leg.link.index, leg.cols, leg.units)
         else:
             self.hubs[lane.target].receive(leg)
 
@@ -234,8 +238,10 @@ class Dock(sim.Component):
     def process(self):
         for day in range(self.state.horizon):
             self.hold(till=day, priority=DOCK)
+            clock = time.perf_counter()
             self.state.start_day(day)
             steps.receive(self.state, day)
+            self.state.timers.add("receipts", clock)
 
 
 class TierCycle(sim.Component):
@@ -262,8 +268,10 @@ class Bookkeeper(sim.Component):
     def process(self):
         for day in range(self.state.horizon):
             self.hold(till=day + 1, priority=BOOKKEEPER)
+            clock = time.perf_counter()
             self.shipper.share_fixed_costs(day)
             self.state.close_day(day)
+            self.state.timers.add("recording", clock)
 
 
 def environment() -> sim.Environment:

@@ -17,11 +17,13 @@ import numpy as np
 from twin import ledger
 from twin.disruptions import Disruptions, capacity_factor
 from twin.engine import components as comp
-from twin.engine import steps
+from twin.engine import orders, steps, stores
+from twin.engine.demand import DemandSource
+from twin.engine.direct import DirectShipping
 from twin.engine.state import State
 from twin.engine.transport import Shipper
 from twin.model import STOCK, STORE, SUPPLIER, Model
-from twin.sampling import duration_from_uniform, negbin_from_uniform, normal_from_uniform, poisson_from_uniform
+from twin.sampling import duration_from_uniform
 
 DEMAND, LEAD_TIME, EVENTS = 0, 1, 2
 #: Days of transit draws beyond the horizon (departures delayed past the end reuse the last day's draw).
@@ -42,64 +44,30 @@ class RunResult:
     sku: dict[str, np.ndarray]     # metric -> (skus,), summed over KPI days and nodes
     flows: dict[str, np.ndarray]   # shipment legs
     seconds: float
+    timings: dict[str, float] | None = None  # seconds per part of the day (see State.timers)
 
 
-class DemandSource:
-    """Customer demand of the store tier, one day at a time, from a uniform stream.
+class _Protection:
+    """Days of demand an order must cover, per SKU, for the forecast-driven nodes only."""
 
-    The uniforms drawn each day do not depend on the variant, and demand shocks
-    scale the mean before the inverse CDF: shocked and unshocked demand stay
-    coupled (common random numbers).
-    """
+    def __init__(self, model: Model, rows):
+        self.rows = {}
+        for r in rows:
+            out = np.ones(model.n_skus)
+            for link in model.primary_links:
+                if link.child == r:
+                    out[link.skus] = link.protection_days + model.review_days[r] - 1
+            self.rows[r] = out
 
-    def __init__(self, model: Model, rows: slice, rng: np.random.Generator, shocks=()):
-        self.model, self.rows, self.rng = model, rows, rng
-        self.shocks = [s for s in shocks if any(rows.start <= r < rows.stop for r in s.rows)]
-        dists = model.demand_dist[rows]
-        self.groups: dict[str, np.ndarray] = {}
-        for dist in sorted(set(d for d in dists if d)):
-            self.groups[dist] = np.array([i for i, d in enumerate(dists) if d == dist])
-        self.mean = model.demand_mean[rows]
-        self.sd = model.demand_sd[rows]
-        self.shape = self.mean.shape
-
-    def sample(self, day: int) -> np.ndarray:
-        u = self.rng.random(self.shape)
-        factor = self.model.day_factor(day)[self.rows][:, None]
-        active = [s for s in self.shocks if s.factor(day) != 1.0]
-        if active:
-            factor = np.repeat(factor, self.shape[1], axis=1)
-            for shock in active:
-                local = [r - self.rows.start for r in shock.rows if self.rows.start <= r < self.rows.stop]
-                cols = slice(None) if shock.skus is None else shock.skus
-                block = factor[local]
-                block[:, cols] *= shock.factor(day)
-                factor[local] = block
-        out = np.zeros(self.shape)
-        for dist, idx in self.groups.items():
-            whole = len(idx) == self.shape[0]
-            uu = u if whole else u[idx]
-            mean = self.mean * factor if whole else (self.mean[idx] * factor[idx])
-            if dist == "poisson":
-                x = poisson_from_uniform(uu, mean).reshape(uu.shape)
-            elif dist == "deterministic":
-                x = np.array(mean, dtype=np.float64, copy=True)
-            else:
-                sd = self.sd * factor if whole else (self.sd[idx] * factor[idx])
-                fn = normal_from_uniform if dist == "normal" else negbin_from_uniform
-                x = fn(uu, mean, sd).reshape(uu.shape)
-            if whole:
-                out = x
-            else:
-                out[idx] = x
-        return out
+    def __getitem__(self, key):
+        if isinstance(key, tuple):
+            r, c = key
+            return self.rows[int(r)][c]
+        return self.rows[int(key)]
 
 
-def _protection(model: Model) -> np.ndarray:
-    out = np.ones((model.n_nodes, model.n_skus))
-    for link in model.primary_links:
-        out[link.child, link.skus] = link.protection_days + model.review_days[link.child] - 1
-    return out
+def _protection(model: Model, forecasts) -> _Protection:
+    return _Protection(model, list(forecasts.state))
 
 
 def simulate(model: Model, horizon_days: int, warmup_days: int, disruptions: Disruptions,
@@ -122,10 +90,10 @@ def simulate(model: Model, horizon_days: int, warmup_days: int, disruptions: Dis
                   for row, spec in sorted(model.processing.items())}
     env = comp.environment()
     shipper = Shipper(state, disruptions, transit, processing, lane_u, now=env.now)
-    plans = steps.source_plans(model)
+    plans = orders.source_plans(model)
     forecasts = steps.Forecasts(model)
-    protection = _protection(model)
-    ordering = steps.Ordering(model)
+    protection = _protection(model, forecasts)
+    ordering = orders.Ordering(model, plans)
 
     carrier = comp.Carrier(state=state, shipper=shipper, env=env)
     for row in model.hub_rows:
@@ -143,9 +111,12 @@ def simulate(model: Model, horizon_days: int, warmup_days: int, disruptions: Dis
         if loss.fraction > 0:
             comp.StockEvent(state=state, loss=loss, env=env)
 
-    def ship(link, units, day):
-        leg = shipper.first_leg(link, units, day)
+    def one(link, cols, units, day):
+        leg = shipper.first_leg(link, cols, units, day)
         carrier.depart(leg, leg.depart)
+
+    direct = DirectShipping(shipper, disruptions)
+    ship = orders.Dispatch(one, direct.ship, direct.eligible)
 
     comp.Dock(state=state, env=env)
     for order, tier in enumerate(model.tiers):
@@ -157,8 +128,10 @@ def simulate(model: Model, horizon_days: int, warmup_days: int, disruptions: Dis
 
     if check_ledger:
         ledger.check(model, state.daily)
-    return RunResult(daily=state.daily, sku=state.sku, flows=shipper.flows(),
-                     seconds=time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    timings = dict(state.timers)
+    timings["engine overhead"] = max(0.0, seconds - sum(timings.values()))
+    return RunResult(daily=state.daily, sku=state.sku, flows=shipper.flows(), seconds=seconds, timings=timings)
 
 
 def _capacity(model: Model, row: int, day: int, disruptions: Disruptions) -> float:
@@ -168,39 +141,60 @@ def _capacity(model: Model, row: int, day: int, disruptions: Disruptions) -> flo
 
 def _tier_work(model, tier, state, plans, forecasts, protection, ordering, ship, demand_rng, disruptions):
     rows = tier.rows
+    timers = state.timers
     sources = [plans[r] for r in range(tier.start, tier.stop) if r in plans]
     dynamic = [r for r in range(tier.start, tier.stop) if r in forecasts.state]
 
     if tier.role == STORE:
         demand = DemandSource(model, rows, demand_rng, disruptions.demand)
+        k = model.n_skus
 
         def work(day):
-            d = demand.sample(day)
-            steps.serve_customers(state, rows, d, day)
-            for r in dynamic:
-                forecasts.observe(r, d[r - tier.start])
-            steps.review(state, rows, day, forecasts, protection, ordering)
+            clock = time.perf_counter()
+            flat, qty = demand.sample(day)
+            if demand.ahead and day + 1 < state.horizon:
+                demand.prefetch(day + 1)
+            elif day + 1 >= state.horizon:
+                demand.close()
+            clock = timers.add("sampling", clock)
+            stores.clear_backorders(state)
+            stores.serve_customers(state, flat, qty, day)
+            if dynamic:
+                dense = np.zeros((tier.stop - tier.start) * k)
+                dense[flat] = qty
+                dense = dense.reshape(-1, k)
+                for r in dynamic:
+                    forecasts.observe(r, dense[r - tier.start])
+            clock = timers.add("serving", clock)
+            stores.review(state, day, ordering, forecasts, protection)
+            timers.add("policy", clock)
         return work
 
     if tier.role == STOCK:
         def work(day):
+            clock = time.perf_counter()
             for plan in sources:
-                observed = steps.fill_orders(state, plan, day, ship,
-                                             capacity_units=_capacity(model, plan.row, day, disruptions))
+                observed = orders.fill_orders(state, plan, day, ship,
+                                              capacity_units=_capacity(model, plan.row, day, disruptions),
+                                              observe=plan.row in forecasts.state)
                 if plan.row in forecasts.state:
                     forecasts.observe(plan.row, observed)
             for r in dynamic:
                 if r not in plans:
                     forecasts.observe(r, np.zeros(model.n_skus))
+            clock = timers.add("filling", clock)
             steps.review(state, rows, day, forecasts, protection, ordering)
+            timers.add("policy", clock)
         return work
 
     assert tier.role == SUPPLIER
 
     def work(day):
+        clock = time.perf_counter()
         for plan in sources:
-            steps.fill_orders(state, plan, day, ship, capacity_units=_capacity(model, plan.row, day, disruptions),
-                              unlimited_stock=True)
+            orders.fill_orders(state, plan, day, ship, capacity_units=_capacity(model, plan.row, day, disruptions),
+                               unlimited_stock=True)
+        timers.add("filling", clock)
     return work
 
 

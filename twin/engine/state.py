@@ -3,8 +3,7 @@
 Rows are nodes, columns SKUs. The quantities follow the units of every
 order from the moment it is placed to the moment it is usable:
 
-* ``owed[l]``       units ordered over supply link ``l`` that its source has not shipped;
-* ``owed_new[l]``   the part of ``owed[l]`` placed today (filled after older orders);
+* orders not yet shipped are held by their source (see :mod:`twin.engine.orders`);
 * ``in_transit[c]`` units shipped towards node ``c`` and not yet received (hubs included);
 * ``on_order[c]``   units node ``c`` has ordered over all its links and not received;
 * ``backorders[n]`` units ``n`` owes: customers (stores) or downstream nodes;
@@ -15,9 +14,11 @@ order from the moment it is placed to the moment it is usable:
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
-from twin.model import Model
+from twin.model import STORE, Model
 
 #: Per node per day counters (one value per node, reset every day).
 DAY_COUNTERS = (
@@ -41,6 +42,46 @@ SKU_TOTALS = (
 )
 
 
+class StoreBlock:
+    """The contiguous rows of the store tier, with per-position marks (row-major, ``row * K + sku``).
+
+    ``dirty``: the inventory position fell since the position's last review.
+    ``clear_mask``: stock arrived where customers may be backordered.
+    """
+
+    def __init__(self, start: int, stop: int, k: int, dirty: np.ndarray):
+        self.start, self.stop, self.k = start, stop, k
+        self.dirty = dirty
+        self.clear_mask = np.zeros((stop - start) * k, dtype=bool)
+
+    def rows_cols(self, flat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Absolute node rows and SKU columns of flat positions."""
+        rows, cols = np.divmod(flat, self.k)
+        return rows + self.start, cols
+
+    def flat(self, array: np.ndarray) -> np.ndarray | None:
+        """The block's rows of a node x SKU array as one flat view (None if that would copy)."""
+        part = array[self.start:self.stop]
+        return part.reshape(-1) if part.flags.c_contiguous else None
+
+    def take(self, array: np.ndarray, flat: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """``array`` at the block's flat positions (fast when the rows are contiguous)."""
+        view = self.flat(array)
+        return view[flat] if view is not None else array[rows, cols]
+
+    def contains(self, row: int) -> bool:
+        return self.start <= row < self.stop
+
+
+class Timers(dict):
+    """Seconds spent in each part of the day (for the scale benchmark's breakdown)."""
+
+    def add(self, name: str, started: float) -> float:
+        now = time.perf_counter()
+        self[name] = self.get(name, 0.0) + now - started
+        return now
+
+
 class State:
     """Arrays of one run; the engine's steps read and update them in place."""
 
@@ -50,29 +91,46 @@ class State:
         self.model = model
         self.horizon = horizon_days
         self.warmup = warmup_days
-        self.on_hand = model.initial_on_hand.copy()
-        self.backorders = np.zeros((n, k))
-        self.owed = np.zeros((n_links, k))
-        self.owed_new = np.zeros((n_links, k))
-        self.held = np.zeros((n, k))
+        self.day = 0
+        self.timers = Timers()
+        stores = [t for t in model.tiers if t.role == STORE]
+        self.stores = None
+        if stores:
+            a, b = stores[0].start, stores[0].stop
+            # Day 0 reviews the positions that would order (or are forecast-driven).
+            start, s, S = model.initial_on_hand[a:b], model.s[a:b], model.S[a:b]
+            batch = (model.rule[a:b] == 1)[:, None]
+            dirty = ((start <= s) & ((start < S) | batch)).ravel()
+            for r, spec in enumerate(model.forecast[a:b]):
+                if spec is not None:
+                    dirty[r * k:(r + 1) * k] = True
+            self.stores = StoreBlock(a, b, k, dirty)
+        dtype = model.dtype
+        self.on_hand = model.initial_on_hand.astype(dtype)
+        self.backorders = np.zeros((n, k), dtype)
+        self.held = np.zeros((n, k), dtype)
         self.closed = np.zeros(n, dtype=np.int64)
         self.lane_closed = np.zeros(len(model.lanes), dtype=np.int64)
-        self.in_transit = np.zeros((n, k))
-        self.on_order = np.zeros((n, k))
+        self.in_transit = np.zeros((n, k), dtype)
+        self.on_order = np.zeros((n, k), dtype)
         self.hub_stock = np.zeros(n)  # units waiting in each hub (hub rows only)
-        # Units in transit over each link, and the holding rate of its source (pipeline holding).
-        self.in_transit_link = np.zeros((n_links, k))
-        self.link_rate = np.array([model.holding[link.source] for link in model.links]).reshape(n_links, k)
+        # Pipeline holding is charged at the shipping node's rate. With one holding rate per SKU
+        # everywhere (the common case) costs are products with a vector; otherwise the units in
+        # transit are also kept per link.
         self.link_child = np.array([link.child for link in model.links], dtype=np.int64)
-        self.one_link_per_child = len(set(self.link_child.tolist())) == n_links
+        self.link_source = np.array([link.source for link in model.links], dtype=np.int64)
+        holding = model.holding
+        self.uniform_holding = holding[0] if bool((holding == holding[:1]).all()) else None
+        self.in_transit_link = np.zeros((n_links, k)) if self.uniform_holding is None else None
+        self.any_backorder_cost = bool(model.backorder_cost.any())
         self.today = {name: np.zeros(n) for name in DAY_COUNTERS}
         self.daily = {name: np.zeros((horizon_days, n)) for name in DAY_COUNTERS + DAY_LEVELS}
         self.sku = {name: np.zeros(k) for name in SKU_TOTALS}
         self.sku_today = {name: np.zeros(k) for name in ("purchase_cost_usd", "transport_cost_usd",
                                                           "ordering_cost_usd")}
-        self.receipts: dict[int, list[tuple[int, np.ndarray]]] = {}  # day -> [(link, units)]
-        # Transport costs of legs departing on a later day: day -> [(node row, cost, SKU shares)].
-        self.later_costs: dict[int, list[tuple[int, float, np.ndarray]]] = {}
+        self.receipts: dict[int, list[tuple[int, np.ndarray, np.ndarray]]] = {}  # day -> [(link, cols, units)]
+        # Transport costs of legs departing on a later day: day -> [(node row, cost, SKU cols, shares)].
+        self.later_costs: dict[int, list[tuple[int, float, np.ndarray, np.ndarray]]] = {}
         # Legs that left each lane on each day: (lane, day, expedited) -> fixed charge and legs.
         self.lane_days: dict[tuple[int, int, bool], dict] = {}
 
@@ -83,56 +141,95 @@ class State:
     def close_day(self, day: int) -> None:
         """End-of-day costs on stock, then record the day (the bookkeeper's job)."""
         m = self.model
-        holding = self.on_hand * m.holding
-        pipeline_links = self.in_transit_link * self.link_rate
-        pipeline = np.zeros_like(self.on_hand)
-        if self.one_link_per_child:
-            pipeline[self.link_child] = pipeline_links
-        else:
-            np.add.at(pipeline, self.link_child, pipeline_links)
-        backorder = self.backorders * m.backorder_cost
         rec = self.daily
+        counting = self.counting(day)
+        on_hand_sku = self.on_hand.sum(axis=0) if counting else None
+        transit_sku = self.in_transit.sum(axis=0) if counting else None
         rec["on_hand_units"][day] = self.on_hand.sum(axis=1) + self.hub_stock
         rec["in_transit_units"][day] = self.in_transit.sum(axis=1)
         rec["backorder_units"][day] = self.backorders.sum(axis=1)
         rec["held_units"][day] = self.held.sum(axis=1)
-        rec["holding_cost_usd"][day] = holding.sum(axis=1)
-        rec["pipeline_holding_cost_usd"][day] = pipeline.sum(axis=1)
-        rec["backorder_cost_usd"][day] = backorder.sum(axis=1)
+        h = self.uniform_holding
+        if h is not None:
+            rec["holding_cost_usd"][day] = self.on_hand @ h
+            rec["pipeline_holding_cost_usd"][day] = self.in_transit @ h
+        else:
+            rec["holding_cost_usd"][day] = (self.on_hand * m.holding).sum(axis=1)
+            per_link = (self.in_transit_link * m.holding[self.link_source]).sum(axis=1)
+            rec["pipeline_holding_cost_usd"][day] = np.bincount(self.link_child, weights=per_link,
+                                                                minlength=m.n_nodes)
+        if self.any_backorder_cost:
+            rec["backorder_cost_usd"][day] = (self.backorders * m.backorder_cost).sum(axis=1)
         for name, values in self.today.items():
             rec[name][day] = values
             values[:] = 0.0
-        if self.counting(day):
+        if counting:
             sku = self.sku
-            sku["on_hand_unit_days"] += self.on_hand.sum(axis=0)
-            sku["in_transit_unit_days"] += self.in_transit.sum(axis=0)
+            sku["on_hand_unit_days"] += on_hand_sku
+            sku["in_transit_unit_days"] += transit_sku
             sku["backorder_unit_days"] += self.backorders.sum(axis=0)
-            sku["holding_cost_usd"] += holding.sum(axis=0)
-            sku["pipeline_holding_cost_usd"] += pipeline.sum(axis=0)
-            sku["backorder_cost_usd"] += backorder.sum(axis=0)
+            if h is not None:
+                sku["holding_cost_usd"] += h * on_hand_sku
+                sku["pipeline_holding_cost_usd"] += h * transit_sku
+            else:
+                sku["holding_cost_usd"] += (self.on_hand * m.holding).sum(axis=0)
+                sku["pipeline_holding_cost_usd"] += (self.in_transit_link * m.holding[self.link_source]).sum(axis=0)
+            if self.any_backorder_cost:
+                sku["backorder_cost_usd"] += (self.backorders * m.backorder_cost).sum(axis=0)
             for name, values in self.sku_today.items():
                 sku[name] += values
         for values in self.sku_today.values():
             values[:] = 0.0
 
-    def charge_transport(self, now: float, depart: float, row: int, cost: float, share: np.ndarray) -> None:
-        """Charge a leg's cost to ``row`` on the day it departs (now, or a later day)."""
+    def charge_transport(self, now: float, depart: float, row: int, cost: float, cols: np.ndarray,
+                         share: np.ndarray) -> None:
+        """Charge a leg's cost to ``row`` (and to SKUs ``cols`` by ``share``) on the day it departs."""
         day = int(np.floor(depart + 1e-9))
         if day <= int(np.floor(now + 1e-9)):
             self.today["transport_cost_usd"][row] += cost
-            self.sku_today["transport_cost_usd"] += cost * share
+            self.sku_today["transport_cost_usd"][cols] += cost * share
         else:
-            self.later_costs.setdefault(day, []).append((row, cost, share))
+            self.later_costs.setdefault(day, []).append((row, cost, cols, share))
 
     def start_day(self, day: int) -> None:
         """Charge the costs of legs departing today that were planned on earlier days."""
-        for row, cost, share in self.later_costs.pop(day, ()):
+        self.day = day
+        for row, cost, cols, share in self.later_costs.pop(day, ()):
             self.today["transport_cost_usd"][row] += cost
-            self.sku_today["transport_cost_usd"] += cost * share
+            self.sku_today["transport_cost_usd"][cols] += cost * share
+
+    def mark_dirty(self, row: int, cols: np.ndarray | None = None) -> None:
+        """The inventory position of ``row`` fell at ``cols`` (all SKUs if None): review it."""
+        block = self.stores
+        if block is not None and block.contains(row):
+            base = (row - block.start) * block.k
+            if cols is None:
+                block.dirty[base:base + block.k] = True
+            else:
+                block.dirty[base + cols] = True
+
+    def mark_arrived(self, row: int, cols: np.ndarray) -> None:
+        """Stock arrived at ``row`` for ``cols``: backordered customers there may be served."""
+        block = self.stores
+        if block is not None and block.contains(row) and not self.model.lost_sales[row]:
+            block.clear_mask[(row - block.start) * block.k + cols] = True
 
     def is_open(self, row: int) -> bool:
         return self.closed[row] == 0
 
-    def add_receipt(self, day: int, link: int, units: np.ndarray) -> None:
-        """Units of ``link`` that become usable at its destination on ``day``."""
-        self.receipts.setdefault(day, []).append((link, units))
+    def add_receipt(self, day: int, link: int, cols: np.ndarray, units: np.ndarray) -> None:
+        """Units of SKUs ``cols`` over ``link`` that become usable at its destination on ``day``."""
+        self.receipts.setdefault(day, []).append((link, cols, units))
+
+    def add_receipt_batch(self, day: int, links: np.ndarray, cols: np.ndarray, units: np.ndarray) -> None:
+        """Many deliveries at once (one per entry: link, SKU, units; link and SKU pairs distinct)."""
+        self.receipts.setdefault(day, []).append((links, cols, units))
+
+    def mark_arrived_many(self, rows: np.ndarray, cols: np.ndarray) -> None:
+        """:meth:`mark_arrived` for many (row, SKU) positions."""
+        block = self.stores
+        if block is None:
+            return
+        sel = (rows >= block.start) & (rows < block.stop) & ~self.model.lost_sales[rows]
+        if sel.any():
+            block.clear_mask[(rows[sel] - block.start) * block.k + cols[sel]] = True

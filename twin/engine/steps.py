@@ -1,8 +1,10 @@
 """The steps of a day, as array operations on a :class:`~twin.engine.state.State`.
 
-Order of a day at every node: receipts, then demand served (stores) or
-orders filled (upstream, older orders first, each shared proportionally when
-short), then review and order, then costs on end-of-day stock.
+Order of a day at every node: receipts, then demand served (stores, see
+:mod:`twin.engine.stores`) or orders filled (upstream, see
+:mod:`twin.engine.orders`), then review and order, then costs on end-of-day
+stock. This module holds receipts, the review of DC tiers, forecasts and
+stock losses.
 
 A closed node receives nothing (deliveries wait at its door), ships and sells
 nothing (its customers' demand is lost; orders it holds wait), and orders
@@ -11,14 +13,11 @@ nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable
-
 import numpy as np
 
-from twin.allocation import allocate
+from twin.engine.orders import Ordering
 from twin.engine.state import State
-from twin.model import Model, SupplyLink
+from twin.model import Model
 from twin.policy import order_quantity
 
 
@@ -27,153 +26,41 @@ def receive(state: State, day: int) -> None:
     today = state.today["received_units"]
     links = state.model.links
     waiting = []
-    for link_index, units in state.receipts.pop(day, []):
+    for link_index, cols, units in state.receipts.pop(day, []):
+        if isinstance(link_index, np.ndarray):
+            _receive_batch(state, day, link_index, cols, units, waiting)
+            continue
         row = links[link_index].child
         if state.closed[row]:
-            waiting.append((link_index, units))
+            waiting.append((link_index, cols, units))
             continue
-        state.on_hand[row] += units
-        state.in_transit[row] -= units
-        state.in_transit_link[link_index] -= units
-        state.on_order[row] -= units
+        on_hand, in_transit, on_order = state.on_hand[row], state.in_transit[row], state.on_order[row]
+        on_hand[cols] += units
+        in_transit[cols] -= units
+        if state.in_transit_link is not None:
+            state.in_transit_link[link_index, cols] -= units
+        on_order[cols] -= units
         today[row] += units.sum()
+        state.mark_arrived(row, cols)
     if waiting:
         state.receipts.setdefault(day + 1, []).extend(waiting)
 
 
-def serve_customers(state: State, rows: slice, demand: np.ndarray, day: int) -> None:
-    """Stores: clear backorders from stock, then serve today's demand (closed stores sell nothing)."""
-    m = state.model
-    on_hand = state.on_hand[rows]
-    backorders = state.backorders[rows]
-    open_rows = (state.closed[rows] == 0)[:, None]
-    sold = np.where(open_rows, np.minimum(on_hand, backorders), 0.0)
-    on_hand -= sold
-    backorders -= sold
-    filled = np.where(open_rows, np.minimum(on_hand, demand), 0.0)
-    on_hand -= filled
-    unmet = demand - filled
-    lost_rows = m.lost_sales[rows][:, None] | ~open_rows
-    lost = np.where(lost_rows, unmet, 0.0)
-    backorders += np.where(lost_rows, 0.0, unmet)
-    sold += filled
-    t = state.today
-    t["demand_units"][rows] += demand.sum(axis=1)
-    t["filled_from_stock_units"][rows] += filled.sum(axis=1)
-    t["sold_units"][rows] += sold.sum(axis=1)
-    t["lost_units"][rows] += lost.sum(axis=1)
-    revenue = sold * m.price
-    penalty = lost * m.lost_sale_cost[rows]
-    margin = lost * (m.price - m.unit_cost)
-    t["revenue_usd"][rows] += revenue.sum(axis=1)
-    t["lost_margin_usd"][rows] += margin.sum(axis=1)
-    t["lost_sale_cost_usd"][rows] += penalty.sum(axis=1)
-    if state.counting(day):
-        s = state.sku
-        s["demand_units"] += demand.sum(axis=0)
-        s["filled_from_stock_units"] += filled.sum(axis=0)
-        s["sold_units"] += sold.sum(axis=0)
-        s["lost_units"] += lost.sum(axis=0)
-        s["revenue_usd"] += revenue.sum(axis=0)
-        s["lost_sale_cost_usd"] += penalty.sum(axis=0)
-        s["lost_margin_usd"] += margin.sum(axis=0)
-
-
-@dataclass
-class SourcePlan:
-    """The links a source row fills each day, stacked for array work."""
-
-    row: int
-    links: list[SupplyLink]
-    index: np.ndarray     # (m,) link indices
-    children: np.ndarray  # (m,) child rows
-
-    @property
-    def distinct_children(self) -> bool:
-        return len(set(self.children.tolist())) == len(self.children)
-
-
-def source_plans(model: Model) -> dict[int, SourcePlan]:
-    """One :class:`SourcePlan` per node that other nodes order from."""
-    by_source: dict[int, list[SupplyLink]] = {}
-    for link in model.links:
-        by_source.setdefault(link.source, []).append(link)
-    return {row: SourcePlan(row, links, np.array([lk.index for lk in links]),
-                            np.array([lk.child for lk in links]))
-            for row, links in by_source.items()}
-
-
-Ship = Callable[[SupplyLink, np.ndarray, int], None]
-
-
-def _add_rows(target: np.ndarray, plan: SourcePlan, values: np.ndarray) -> None:
-    if plan.distinct_children:
-        target[plan.children] += values
-    else:
-        np.add.at(target, plan.children, values)
-
-
-def _share_room(room: float, old: np.ndarray, new: np.ndarray, integral: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Cut the units to ship down to ``room`` units in all: older orders first."""
-    room_old = min(room, float(old.sum()))
-    cut_old = allocate(np.array([room_old]), old.reshape(-1, 1), integral).reshape(old.shape)
-    room_new = min(room - float(cut_old.sum()), float(new.sum()))
-    cut_new = allocate(np.array([max(room_new, 0.0)]), new.reshape(-1, 1), integral).reshape(new.shape)
-    return cut_old, cut_new
-
-
-def fill_orders(state: State, plan: SourcePlan, day: int, ship: Ship,
-                capacity_units: float = np.inf, unlimited_stock: bool = False) -> np.ndarray:
-    """Fill the orders ``plan.row`` holds: older ones first, each group shared proportionally.
-
-    ``capacity_units`` caps the units shipped today over all SKUs and links.
-    Returns the units newly ordered today per SKU (the node's observed demand).
-    """
-    m = state.model
-    src, links = plan.row, plan.index
-    owed = state.owed[links]
-    new = state.owed_new[links]
-    old = owed - new
-    t = state.today
-    observed = new.sum(axis=0)
-    t["demand_units"][src] += new.sum()
-    if state.closed[src]:
-        state.owed_new[links] = 0.0  # today's orders wait, as older orders now
-        state.backorders[src] = owed.sum(axis=0)
-        return observed
-    integral = m.integral
-    if unlimited_stock:
-        ship_old, ship_new = old, new
-    else:
-        available = state.on_hand[src]
-        ship_old = allocate(available, old, integral)
-        ship_new = allocate(available - ship_old.sum(axis=0), new, integral)
-    if np.isfinite(capacity_units) and ship_old.sum() + ship_new.sum() > capacity_units:
-        ship_old, ship_new = _share_room(capacity_units, ship_old, ship_new, integral)
-    shipped = ship_old + ship_new
-    state.owed[links] = owed - shipped
-    state.owed_new[links] = 0.0
-    total = shipped.sum(axis=0)
-    if not unlimited_stock:
-        state.on_hand[src] -= total
-    t["filled_from_stock_units"][src] += ship_new.sum()
-    t["shipped_units"][src] += total.sum()
-    if unlimited_stock:
-        t["received_units"][src] += total.sum()  # suppliers make what they ship
-    if m.lost_sales[src]:
-        cancelled = owed - shipped
-        state.owed[links] = 0.0
-        _add_rows(state.on_order, plan, -cancelled)
-        t["lost_units"][src] += (new - ship_new).sum()
-        state.backorders[src] = 0.0
-    else:
-        state.backorders[src] = state.owed[links].sum(axis=0)
-    state.in_transit_link[links] += shipped
-    _add_rows(state.in_transit, plan, shipped)
-    per_link = shipped.sum(axis=1)
-    for i in np.flatnonzero(per_link > 0):
-        ship(plan.links[i], shipped[i], day)
-    return observed
+def _receive_batch(state: State, day: int, links: np.ndarray, cols: np.ndarray, units: np.ndarray,
+                   waiting: list) -> None:
+    child = state.link_child[links]
+    closed = state.closed[child] > 0
+    if closed.any():
+        waiting.append((links[closed], cols[closed], units[closed]))
+        keep = ~closed
+        links, cols, units, child = links[keep], cols[keep], units[keep], child[keep]
+    state.on_hand[child, cols] += units
+    state.in_transit[child, cols] -= units
+    state.on_order[child, cols] -= units
+    if state.in_transit_link is not None:
+        state.in_transit_link[links, cols] -= units
+    state.today["received_units"] += np.bincount(child, weights=units, minlength=state.model.n_nodes)
+    state.mark_arrived_many(child, cols)
 
 
 class Forecasts:
@@ -211,44 +98,9 @@ class Forecasts:
         return self.state[row]["value"]
 
 
-class Ordering:
-    """Places each node's orders on the first open source of each of its SKU groups."""
-
-    def __init__(self, model: Model):
-        self.model = model
-        self.groups = model.groups
-        # Fast path: nodes with one group and one link (no category split, no alternates).
-        self.simple_link = np.full(model.n_nodes, -1, dtype=np.int64)
-        self.simple_source = np.zeros(model.n_nodes, dtype=np.int64)
-        for row, groups in self.groups.items():
-            if len(groups) == 1 and len(groups[0].links) == 1 and groups[0].skus.all():
-                self.simple_link[row] = groups[0].links[0]
-                self.simple_source[row] = model.links[groups[0].links[0]].source
-
-    def place(self, state: State, rows: slice, q: np.ndarray) -> None:
-        links = self.model.links
-        simple = self.simple_link[rows]
-        if (simple >= 0).all() and not state.closed[self.simple_source[rows]].any():
-            state.owed[simple] += q
-            state.owed_new[simple] += q
-            return
-        for i, row in enumerate(range(rows.start, rows.stop)):
-            if not q[i].any():
-                continue
-            for group in self.groups.get(row, ()):
-                chosen = group.links[0]
-                for link in group.links:
-                    if state.closed[links[link].source] == 0:
-                        chosen = link
-                        break
-                part = q[i] if group.skus.all() else np.where(group.skus, q[i], 0.0)
-                state.owed[chosen] += part
-                state.owed_new[chosen] += part
-
-
 def review(state: State, rows: slice, day: int, forecasts: Forecasts, protection: np.ndarray,
            ordering: Ordering) -> None:
-    """Review the inventory position of ``rows`` and place orders with their sources."""
+    """Review every position of ``rows`` (a DC tier) and place orders with their sources."""
     m = state.model
     reviewing = ((day % m.review_days[rows]) == 0) & (state.closed[rows] == 0)
     if not reviewing.any():
@@ -266,8 +118,12 @@ def review(state: State, rows: slice, day: int, forecasts: Forecasts, protection
     ip = state.on_hand[rows] + state.on_order[rows] - state.backorders[rows]
     q = order_quantity(ip, s, S, m.Q[rows], m.rule[rows][:, None])
     q *= reviewing[:, None]
-    ordering.place(state, rows, q)
-    state.on_order[rows] += q
+    r_idx, cols = np.nonzero(q > 0)
+    if r_idx.size:
+        node_rows = r_idx + rows.start
+        qty = q[r_idx, cols]
+        ordering.place(state, node_rows, cols, qty)
+        state.on_order[node_rows, cols] += qty
     lines = (q > 0).sum(axis=1)
     t = state.today
     t["orders_placed"][rows] += lines
@@ -291,6 +147,7 @@ def lose_inventory(state: State, row: int, fraction: float, skus: np.ndarray | N
         state.held[row] += amount
     else:
         state.today["destroyed_units"][row] += amount.sum()
+    state.mark_dirty(row, np.flatnonzero(amount > 0))
     return amount
 
 
@@ -299,3 +156,4 @@ def release_held(state: State, row: int, amount: np.ndarray) -> None:
     amount = np.minimum(amount, state.held[row])
     state.held[row] -= amount
     state.on_hand[row] += amount
+    state.mark_arrived(row, np.flatnonzero(amount > 0))

@@ -1,4 +1,7 @@
-"""Shipments: vectors of units over SKUs moving leg by leg along a path of lanes.
+"""Shipments: units of some SKUs moving leg by leg along a path of lanes.
+
+A shipment carries the SKU columns it holds and their units (sparse: at scale
+a store's daily delivery holds a few hundred of tens of thousands of SKUs).
 
 A shipment leaves its source (after the supplier's processing time), travels
 each lane of its path, waits and is handled at each hub, and becomes usable
@@ -28,16 +31,17 @@ from twin.model import Model, SupplyLink
 class Leg:
     """A shipment about to travel, or travelling, lane ``path[index]``."""
 
-    __slots__ = ("shipment", "index", "link", "path", "units", "depart", "arrive", "ship_day",
+    __slots__ = ("shipment", "index", "link", "path", "cols", "units", "depart", "arrive", "ship_day",
                  "rerouted", "expedited")
 
-    def __init__(self, shipment: int, link: SupplyLink, units: np.ndarray, depart: float, ship_day: int,
-                 expedited: bool = False):
+    def __init__(self, shipment: int, link: SupplyLink, cols: np.ndarray, units: np.ndarray, depart: float,
+                 ship_day: int, expedited: bool = False):
         self.shipment = shipment
         self.index = 0
         self.link = link
         self.path: list[int] = list(link.lanes)
-        self.units = units
+        self.cols = cols     # SKU columns carried
+        self.units = units   # units of each
         self.depart = depart
         self.arrive = math.inf
         self.ship_day = ship_day
@@ -53,10 +57,14 @@ class Leg:
         return self.index == len(self.path) - 1
 
     def split(self, units: np.ndarray) -> "Leg":
-        """A copy carrying ``units`` (the rest stays with this leg)."""
-        other = Leg(self.shipment, self.link, units, self.depart, self.ship_day, self.expedited)
+        """A copy carrying ``units`` of this leg's columns (the rest stays with this leg)."""
+        going = units > 0
+        other = Leg(self.shipment, self.link, self.cols[going], units[going], self.depart, self.ship_day,
+                    self.expedited)
         other.index, other.path, other.rerouted = self.index, list(self.path), self.rerouted
-        self.units = self.units - units
+        rest = self.units - units
+        keep = rest > 0
+        self.cols, self.units = self.cols[keep], rest[keep]
         return other
 
 
@@ -85,7 +93,7 @@ class Shipper:
     def _draw(self, table: np.ndarray, t: float) -> float:
         return float(table[min(int(t), table.shape[-1] - 1)])
 
-    def first_leg(self, link: SupplyLink, units: np.ndarray, day: int) -> Leg:
+    def first_leg(self, link: SupplyLink, cols: np.ndarray, units: np.ndarray, day: int) -> Leg:
         """A shipment filled on ``day`` by ``link.source``, ready to depart after processing."""
         depart = float(day)
         if link.source in self.processing:
@@ -96,16 +104,16 @@ class Shipper:
             depart += base
         m = self.model
         if m.kinds[link.source] == "supplier":
-            purchase = units * m.unit_cost
+            purchase = units * m.unit_cost[cols]
             self.state.today["purchase_cost_usd"][link.child] += purchase.sum()
-            self.state.sku_today["purchase_cost_usd"] += purchase
+            self.state.sku_today["purchase_cost_usd"][cols] += purchase
         threshold = m.expedite_below[link.child]
         expedited = False
         if not np.isnan(threshold):
             rate = m.daily_demand_units[link.child]
             depth = self.state.on_hand[link.child].sum() / rate if rate > 0 else math.inf
             expedited = depth < threshold
-        leg = Leg(self.next_id, link, units, depart, day, expedited)
+        leg = Leg(self.next_id, link, cols, units, depart, day, expedited)
         self.next_id += 1
         return leg
 
@@ -129,7 +137,7 @@ class Shipper:
         graph = m.graph
         ids = m.node_ids
         allowed = {ids[here], ids[goal]} | {ids[r] for r in m.hub_rows if not st.closed[r]}
-        weight_units, weight_kg = float(leg.units.sum()), float((leg.units * m.weight_kg).sum())
+        weight_units, weight_kg = float(leg.units.sum()), float((leg.units * m.weight_kg[leg.cols]).sum())
 
         def open_edge(a, b):
             return not st.lane_closed[graph.edges[a, b]["index"]]
@@ -183,7 +191,7 @@ class Shipper:
         transit = changed_duration(base, t, changes, mean) if changes else base
         leg.arrive = t + transit
         total = float(leg.units.sum())
-        weights = leg.units * m.weight_kg
+        weights = leg.units * m.weight_kg[leg.cols]
         weight = float(weights.sum())
         factor = multiplier
         fuel = self.disruptions.fuel.get(lane_index)
@@ -195,7 +203,7 @@ class Shipper:
         cost = lane.variable_cost_usd(total, weight) * factor
         share = weights / weight if weight > 0 else leg.units / total
         if cost:
-            self.state.charge_transport(self.now(), t, leg.link.child, cost, share)
+            self.state.charge_transport(self.now(), t, leg.link.child, cost, leg.cols, share)
         if lane.cost_per_shipment:
             # Legs leaving a lane on the same day travel together: one fixed charge per lane,
             # day and mode (expedited or not), shared by weight when the day closes.
@@ -204,7 +212,7 @@ class Shipper:
             if group is None:
                 group = self.state.lane_days[key] = {"fixed": lane.cost_per_shipment * factor, "legs": []}
             group["legs"].append((len(self.log["cost_usd"]), leg.link.child, weight if weight > 0 else total,
-                                  share))
+                                  leg.cols, share))
         if not math.isinf(lane.capacity):
             self.lane_room[lane_index] -= total
         log = self.log
@@ -232,12 +240,12 @@ class Shipper:
         for key in [k for k in state.lane_days if k[1] == day]:
             group = state.lane_days.pop(key)
             legs = group["legs"]
-            basis = sum(b for _, _, b, _ in legs)
-            for log_index, child, b, share in legs:
+            basis = sum(b for _, _, b, _, _ in legs)
+            for log_index, child, b, cols, share in legs:
                 part = group["fixed"] * (b / basis if basis > 0 else 1.0 / len(legs))
                 self.log["cost_usd"][log_index] += part
                 state.today["transport_cost_usd"][child] += part
-                state.sku_today["transport_cost_usd"] += part * share
+                state.sku_today["transport_cost_usd"][cols] += part * share
 
     def flows(self) -> dict[str, np.ndarray]:
         return {name: np.asarray(values) for name, values in self.log.items()}

@@ -100,7 +100,8 @@ def _node_kpis(model: Model, d: dict[str, np.ndarray], days: slice) -> dict[str,
     with np.errstate(divide="ignore", invalid="ignore"):
         var_demand = demand.var(axis=0, ddof=1) if demand.shape[0] > 1 else np.full(model.n_nodes, np.nan)
         var_ordered = ordered.var(axis=0, ddof=1) if ordered.shape[0] > 1 else np.full(model.n_nodes, np.nan)
-        out["bullwhip_ratio"] = np.where(var_demand > 0, var_ordered / var_demand, np.nan)
+        orders = np.isin(np.array(model.kinds), ("dc", "store"))  # suppliers and hubs never order
+        out["bullwhip_ratio"] = np.where((var_demand > 0) & orders, var_ordered / var_demand, np.nan)
     out["avg_on_hand_units"] = d["on_hand_units"][days].mean(axis=0)
     out["avg_in_transit_units"] = d["in_transit_units"][days].mean(axis=0)
     out["avg_backorder_units"] = d["backorder_units"][days].mean(axis=0)

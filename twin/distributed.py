@@ -1,0 +1,66 @@
+"""Replications as tasks on a Dask cluster: a local one on this machine's cores, or an existing one.
+
+Every replication (all its variants and sweep points) is one task. Finished
+replications stream into the run's staging dataset (:mod:`twin.stage`) as
+they complete, in whatever order; a worker that dies mid-task has its task
+rerun by the scheduler, and since each replication is keyed and written whole,
+none is lost or counted twice. With ``resume``, replications already in the
+staging dataset are not run again.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Callable
+
+from twin import stage as staging
+from twin.runplan import Plan, Results, run_replication
+
+
+def local_cluster(workers: int):
+    """A local Dask cluster of ``workers`` single-threaded worker processes."""
+    from dask.distributed import LocalCluster
+    return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                        silence_logs=logging.ERROR)
+
+
+def execute(plan: Plan, workers: int, scheduler: str | None = None, stage: Path | None = None,
+            resume: bool = False, on_done: Callable[[int], None] | None = None,
+            on_client: Callable[[object], None] | None = None) -> Results:
+    """Run every replication of ``plan`` on Dask; returns results indexed by replication.
+
+    ``on_client(client)`` is called once the cluster is up (tests use it to kill a worker).
+    """
+    from dask.distributed import Client, as_completed
+
+    done: dict[int, list] = {}
+    if stage is not None and resume:
+        for r in staging.finished(stage):
+            if r < plan.replications:
+                done[r] = staging.load(stage, r)
+                if on_done:
+                    on_done(r)
+    todo = [r for r in range(plan.replications) if r not in done]
+    if todo:
+        cluster = None if scheduler else local_cluster(workers)
+        client = Client(scheduler if scheduler else cluster)
+        try:
+            if on_client:
+                on_client(client)
+            shared = client.scatter(plan, broadcast=True, hash=False)
+            futures = {client.submit(run_replication, shared, r, key=f"twin-replication-{r}", pure=False,
+                                     retries=3): r for r in todo}
+            for future in as_completed(futures):
+                r = futures[future]
+                results = future.result()
+                if stage is not None:
+                    staging.save(stage, r, results)
+                done[r] = results
+                if on_done:
+                    on_done(r)
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+    return [done[r] for r in range(plan.replications)]

@@ -1,0 +1,143 @@
+"""Shipments over one lane that nothing can block, handled in bulk.
+
+Most shipments go from a DC to a store over a single lane: no hub on the way,
+no capacity, no closure of that lane in the variant, no expediting. Such a
+shipment's whole journey is known when it is filled — departure (after any
+supplier processing), transit time (the lane's draw for the departure day,
+changed by any lead-time shock), arrival, cost — so all of a source's
+shipments of the day are handled as arrays instead of one salabim event per
+leg. Everything else (hub routes, lanes that may close or fill up, rerouting,
+expediting) goes leg by leg through the carrier. Both give the same numbers.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from twin.disruptions import Disruptions, changed_duration, cost_factor, fuel_factor
+from twin.engine.state import State
+from twin.engine.transport import Shipper
+
+
+class DirectShipping:
+    """Bulk handling of the shipments of links whose route is one unblockable lane."""
+
+    def __init__(self, shipper: Shipper, disruptions: Disruptions):
+        self.shipper = shipper
+        self.state: State = shipper.state
+        m = self.model = shipper.model
+        self.disruptions = disruptions
+        blocked = {c.lane for c in disruptions.lane_closures} | set(disruptions.lane_capacity)
+        n_links = len(m.links)
+        self.eligible = np.zeros(n_links, dtype=bool)
+        self.lane = np.zeros(n_links, dtype=np.int64)
+        for link in m.links:
+            if len(link.lanes) != 1:
+                continue
+            j = link.lanes[0]
+            self.lane[link.index] = j
+            if math.isinf(m.lanes[j].capacity) and j not in blocked and np.isnan(m.expedite_below[link.child]):
+                self.eligible[link.index] = True
+        self.child = np.array([link.child for link in m.links], dtype=np.int64)
+        self.source = np.array([link.source for link in m.links], dtype=np.int64)
+        lanes = m.lanes
+        self.fixed = np.array([ln.cost_per_shipment for ln in lanes])
+        km = np.array([0.0 if np.isnan(ln.distance_km) else ln.distance_km for ln in lanes])
+        self.per_unit = np.array([ln.cost_per_unit for ln in lanes]) + np.array([ln.cost_per_unit_km for ln in lanes]) * km
+        self.per_kg = np.array([ln.cost_per_kg_km for ln in lanes]) * km
+        self.mean = np.array([ln.transit.mean for ln in lanes])
+        self.supplier = np.array([k == "supplier" for k in m.kinds])
+
+    def ship(self, links: np.ndarray, starts: np.ndarray, ends: np.ndarray, cols: np.ndarray, qty: np.ndarray,
+             day: int) -> None:
+        """Ship segment ``i`` (``cols[starts[i]:ends[i]]``, ``qty[...]``) over link ``links[i]``, filled on ``day``."""
+        m, st, sh, dz = self.model, self.state, self.shipper, self.disruptions
+        n = len(links)
+        seg = np.repeat(np.arange(n), ends - starts)
+        units = np.add.reduceat(qty, starts)
+        entry_kg = qty * m.weight_kg[cols]
+        weight = np.add.reduceat(entry_kg, starts)
+        child, source, lane = self.child[links], self.source[links], self.lane[links]
+        # Purchase: units leaving a supplier, charged to the receiving node when filled.
+        from_supplier = self.supplier[source]
+        if from_supplier.any():
+            buy = np.where(from_supplier[seg], qty * m.unit_cost[cols], 0.0)
+            st.today["purchase_cost_usd"] += np.bincount(child[seg], weights=buy, minlength=m.n_nodes)
+            st.sku_today["purchase_cost_usd"] += np.bincount(cols, weights=buy, minlength=m.n_skus)
+        # Departure after any supplier processing, transit by the lane's draw for that day.
+        depart = np.full(n, float(day))
+        for src in np.unique(source[from_supplier]) if from_supplier.any() else ():
+            if src in sh.processing:
+                sel = source == src
+                base = sh._draw(sh.processing[src], day)
+                changes = dz.processing.get(src)
+                if changes:
+                    base = changed_duration(base, day, changes, m.processing[src].mean)
+                depart[sel] += base
+        column = np.minimum(depart.astype(np.int64), sh.transit.shape[1] - 1)
+        transit = sh.transit[lane, column]
+        factor = np.ones(n)
+        for j in np.unique(lane):
+            changes, fuel, whole = dz.transit.get(j), dz.fuel.get(j), dz.cost.get(j)
+            if not (changes or fuel or whole):
+                continue
+            for i in np.flatnonzero(lane == j):
+                if changes:
+                    transit[i] = changed_duration(transit[i], depart[i], changes, self.mean[j])
+                if fuel:
+                    factor[i] *= 1.0 + m.lanes[j].fuel_share * (fuel_factor(depart[i], fuel) - 1.0)
+                if whole:
+                    factor[i] *= cost_factor(depart[i], whole)
+        arrive = depart + transit
+        live = depart < st.horizon  # legs leaving after the end stay in transit, unlogged, as leg by leg
+        cost = (self.per_unit[lane] * units + self.per_kg[lane] * weight) * factor
+        safe = np.where(weight > 0, weight, 1.0)
+        share = np.where(weight[seg] > 0, entry_kg / safe[seg], qty / units[seg])
+        today = live & (np.floor(depart + 1e-9) <= day)
+        if today.any():
+            st.today["transport_cost_usd"] += np.bincount(child[today], weights=cost[today], minlength=m.n_nodes)
+            on = today[seg]
+            st.sku_today["transport_cost_usd"] += np.bincount(cols[on], weights=(cost[seg] * share)[on],
+                                                              minlength=m.n_skus)
+        log = sh.log
+        first = len(log["cost_usd"])
+        ids = np.arange(sh.next_id, sh.next_id + n)
+        sh.next_id += n
+        for i in np.flatnonzero(live & ~today):  # supplier shipments leaving on a later day
+            a, b = starts[i], ends[i]
+            st.charge_transport(float(day), depart[i], int(child[i]), float(cost[i]), cols[a:b], share[a:b])
+        k = first
+        for i in np.flatnonzero(live):
+            j = int(lane[i])
+            if self.fixed[j]:
+                key = (j, int(math.floor(depart[i] + 1e-9)), False)
+                group = st.lane_days.get(key)
+                if group is None:
+                    group = st.lane_days[key] = {"fixed": self.fixed[j] * factor[i], "legs": []}
+                a, b = starts[i], ends[i]
+                group["legs"].append((k, int(child[i]), weight[i] if weight[i] > 0 else units[i], cols[a:b],
+                                      share[a:b]))
+            k += 1
+        live_idx = np.flatnonzero(live)
+        lanes = m.lanes
+        log["shipment_id"].extend(ids[live_idx].tolist())
+        log["leg"].extend([0] * len(live_idx))
+        log["link"].extend(links[live_idx].tolist())
+        log["from_row"].extend([lanes[j].source for j in lane[live_idx]])
+        log["to_row"].extend(child[live_idx].tolist())
+        log["lane"].extend(lane[live_idx].tolist())
+        log["depart_time"].extend(depart[live_idx].tolist())
+        log["arrive_time"].extend(arrive[live_idx].tolist())
+        log["units"].extend(units[live_idx].tolist())
+        log["weight_kg"].extend(weight[live_idx].tolist())
+        log["cost_usd"].extend(cost[live_idx].tolist())
+        log["rerouted"].extend([False] * len(live_idx))
+        log["expedited"].extend([False] * len(live_idx))
+        # Receipts: usable from ceil(arrival), never before the day after shipping.
+        usable = np.maximum(np.ceil(arrive - 1e-9), day + 1).astype(np.int64)
+        for d in np.unique(usable[live]):
+            sel = live & (usable == d)
+            on = sel[seg]
+            st.add_receipt_batch(int(d), links[seg[on]], cols[on], qty[on])

@@ -1,0 +1,291 @@
+"""Orders between nodes: placing them on supply links, and filling them at the source.
+
+Orders are kept per supply link, so a node may order some SKUs from one
+source and others from another, and switch to an alternate source while its
+source is closed. A source holds its orders as triples (link, SKU, units):
+today's new orders and the backlog of older ones. At scale a store orders a
+few percent of the assortment on a given day, so filling works on those
+triples only; the result equals the dense rule: older orders first, and when
+a SKU is short, each request of that SKU gets its proportional share (whole
+units by largest remainder, ties to the earlier link).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from twin.engine.state import State
+from twin.model import Model, SupplyLink
+
+Ship = Callable[[SupplyLink, np.ndarray, np.ndarray, int], None]  # link, SKU columns, units, day
+
+
+class Dispatch:
+    """Where filled orders go: in bulk over direct lanes, or leg by leg through the carrier."""
+
+    def __init__(self, one: Ship, many=None, eligible: np.ndarray | None = None):
+        self.one, self.many, self.eligible = one, many, eligible
+
+_EMPTY_I = np.zeros(0, dtype=np.int64)
+_EMPTY_F = np.zeros(0)
+
+
+@dataclass
+class Orders:
+    """Orders as triples: position of the link in its source's plan, SKU column, units."""
+
+    pos: np.ndarray = field(default_factory=lambda: _EMPTY_I)
+    col: np.ndarray = field(default_factory=lambda: _EMPTY_I)
+    qty: np.ndarray = field(default_factory=lambda: _EMPTY_F)
+
+    def __len__(self) -> int:
+        return len(self.qty)
+
+
+@dataclass
+class SourcePlan:
+    """The links a source row fills each day, with the orders placed on them."""
+
+    row: int
+    links: list[SupplyLink]
+    index: np.ndarray     # (m,) link indices
+    children: np.ndarray  # (m,) child rows
+    backlog: Orders = field(default_factory=Orders)
+    new: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
+
+    def take_new(self) -> Orders:
+        """Today's orders (one triple per link and SKU), emptied."""
+        if not self.new:
+            return Orders()
+        pos = np.concatenate([p for p, _, _ in self.new])
+        col = np.concatenate([c for _, c, _ in self.new])
+        qty = np.concatenate([q for _, _, q in self.new])
+        self.new.clear()
+        return _merge(pos, col, qty)
+
+    def owed(self) -> np.ndarray:
+        """Units owed per link (for reports and tests)."""
+        out = np.zeros(len(self.links))
+        np.add.at(out, self.backlog.pos, self.backlog.qty)
+        for p, _, q in self.new:
+            np.add.at(out, p, q)
+        return out
+
+
+def _merge(pos: np.ndarray, col: np.ndarray, qty: np.ndarray) -> Orders:
+    """Triples sorted by (link position, SKU), duplicates summed."""
+    if len(qty) == 0:
+        return Orders()
+    key = pos.astype(np.int64) * (int(col.max()) + 1) + col
+    order = np.argsort(key, kind="stable")
+    key, pos, col, qty = key[order], pos[order], col[order], qty[order]
+    first = np.concatenate([[True], key[1:] != key[:-1]])
+    if first.all():
+        return Orders(pos, col, qty)
+    starts = np.flatnonzero(first)
+    return Orders(pos[starts], col[starts], np.add.reduceat(qty, starts))
+
+
+def source_plans(model: Model) -> dict[int, SourcePlan]:
+    """One :class:`SourcePlan` per node that other nodes order from."""
+    by_source: dict[int, list[SupplyLink]] = {}
+    for link in model.links:
+        by_source.setdefault(link.source, []).append(link)
+    return {row: SourcePlan(row, links, np.array([lk.index for lk in links]), np.array([lk.child for lk in links]))
+            for row, links in by_source.items()}
+
+
+class Ordering:
+    """Places orders on the first open source of each SKU group of the ordering node."""
+
+    def __init__(self, model: Model, plans: dict[int, SourcePlan]):
+        self.model = model
+        self.plans = plans
+        self.groups = model.groups
+        self.position = np.zeros(len(model.links), dtype=np.int64)  # link -> position in its source's plan
+        self.link_source = np.array([link.source for link in model.links], dtype=np.int64)
+        for plan in plans.values():
+            self.position[plan.index] = np.arange(len(plan.index))
+        # Fast path: nodes with one group and one link (no category split, no alternates).
+        self.simple_link = np.full(model.n_nodes, -1, dtype=np.int64)
+        self.simple_source = np.zeros(model.n_nodes, dtype=np.int64)
+        for row, groups in self.groups.items():
+            if len(groups) == 1 and len(groups[0].links) == 1 and groups[0].skus.all():
+                self.simple_link[row] = groups[0].links[0]
+                self.simple_source[row] = model.links[groups[0].links[0]].source
+        self.group_of = {}  # row -> (K,) index of the group each SKU belongs to (-1: none)
+        for row, groups in self.groups.items():
+            if self.simple_link[row] >= 0:
+                continue
+            owner = np.full(model.n_skus, -1, dtype=np.int64)
+            for g, group in enumerate(groups):
+                owner[group.skus] = g
+            self.group_of[row] = owner
+
+    def _add(self, links: np.ndarray, cols: np.ndarray, q: np.ndarray) -> None:
+        sources = self.link_source[links]
+        for src in np.unique(sources):
+            sel = sources == src
+            self.plans[int(src)].new.append((self.position[links[sel]], cols[sel], q[sel]))
+
+    def place(self, state: State, rows: np.ndarray, cols: np.ndarray, q: np.ndarray) -> None:
+        """Order ``q`` units of SKU ``cols`` for node ``rows`` (element-wise; pairs distinct)."""
+        simple = self.simple_link[rows]
+        if (simple >= 0).all() and not state.closed[self.simple_source[rows]].any():
+            sources = self.simple_source[rows]
+            for src in np.unique(sources):
+                sel = sources == src
+                self.plans[int(src)].new.append((self.position[simple[sel]], cols[sel], q[sel]))
+            return
+        links = np.empty(len(rows), dtype=np.int64)
+        for row in np.unique(rows):
+            sel = rows == row
+            groups = self.groups.get(int(row), ())
+            owner = (self.group_of[int(row)][cols[sel]] if int(row) in self.group_of
+                     else np.zeros(int(sel.sum()), dtype=np.int64))
+            chosen = np.empty(int(sel.sum()), dtype=np.int64)
+            for g, group in enumerate(groups):
+                pick = group.links[0]
+                for link in group.links:
+                    if state.closed[self.model.links[link].source] == 0:
+                        pick = link
+                        break
+                chosen[owner == g] = pick
+            links[sel] = chosen
+        self._add(links, cols, q)
+
+
+def allocate_groups(available: np.ndarray, group: np.ndarray, requests: np.ndarray, tie: np.ndarray,
+                    integral: bool) -> np.ndarray:
+    """Units shipped to each request when request ``i`` draws on ``available[group[i]]``.
+
+    Short groups are shared in proportion to requests; in whole units the shares
+    are rounded down and the units left go one each to the largest remainders
+    (ties to the smaller ``tie``). Equals :func:`twin.allocation.allocate`
+    column by column.
+    """
+    n_groups = len(available)
+    total = np.bincount(group, weights=requests, minlength=n_groups)
+    short = total > available
+    if not short.any():
+        return requests.copy()
+    shipped = requests.copy()
+    hit = short[group]
+    g, req = group[hit], requests[hit]
+    avail = np.maximum(available, 0.0)
+    share = req * (avail[g] / total[g])
+    if integral:
+        base = np.minimum(np.floor(share + 1e-9), req)
+        left = np.floor(avail + 1e-9) - np.bincount(g, weights=base, minlength=n_groups)
+        remainder = np.where(base < req, share - base, -1.0)
+        order = np.lexsort((tie[hit], -remainder, g))
+        sorted_g = g[order]
+        first = np.concatenate([[True], sorted_g[1:] != sorted_g[:-1]])
+        run_start = np.maximum.accumulate(np.where(first, np.arange(len(order)), 0))
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order)) - run_start
+        base += (rank < left[g]) & (base < req)
+        share = base
+    shipped[hit] = share
+    return shipped
+
+
+def _cut_to_room(room: float, old: np.ndarray, new: np.ndarray, old_tie: np.ndarray, new_tie: np.ndarray,
+                 integral: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Cut the units to ship down to ``room`` units in all: older orders first."""
+    room_old = min(room, float(old.sum()))
+    cut_old = allocate_groups(np.array([room_old]), np.zeros(len(old), dtype=np.int64), old, old_tie, integral)
+    room_new = max(min(room - float(cut_old.sum()), float(new.sum())), 0.0)
+    cut_new = allocate_groups(np.array([room_new]), np.zeros(len(new), dtype=np.int64), new, new_tie, integral)
+    return cut_old, cut_new
+
+
+def fill_orders(state: State, plan: SourcePlan, day: int, ship: Dispatch, capacity_units: float = np.inf,
+                unlimited_stock: bool = False, observe: bool = False) -> np.ndarray | None:
+    """Fill the orders ``plan.row`` holds: older ones first, each SKU shared proportionally when short.
+
+    ``capacity_units`` caps the units shipped today over all SKUs and links.
+    With ``observe``, returns the units newly ordered today per SKU (the node's
+    observed demand, for forecasts).
+    """
+    m = state.model
+    src, k = plan.row, m.n_skus
+    old, new = plan.backlog, plan.take_new()
+    observed = None
+    if observe:
+        observed = np.zeros(k)
+        np.add.at(observed, new.col, new.qty)
+    t = state.today
+    t["demand_units"][src] += new.qty.sum()
+    if len(old) == 0 and len(new) == 0:
+        return observed
+    seen = np.zeros(k, dtype=bool)
+    seen[old.col] = True
+    seen[new.col] = True
+    cols = np.flatnonzero(seen)
+    where = np.empty(k, dtype=np.int64)  # SKU column -> its position in ``cols``
+    where[cols] = np.arange(len(cols))
+    g_old, g_new = where[old.col], where[new.col]
+    # Ties (largest remainder) go to the earlier link, then the lower SKU: the dense rule's order.
+    tie_old, tie_new = old.pos * k + old.col, new.pos * k + new.col
+    if state.closed[src]:
+        plan.backlog = _merge(np.concatenate([old.pos, new.pos]), np.concatenate([old.col, new.col]),
+                              np.concatenate([old.qty, new.qty]))
+        state.backorders[src, cols] = np.bincount(where[plan.backlog.col], weights=plan.backlog.qty,
+                                                  minlength=len(cols))
+        return observed
+    integral = m.integral
+    if unlimited_stock:
+        ship_old, ship_new = old.qty.copy(), new.qty.copy()
+    else:
+        available = state.on_hand[src, cols].astype(np.float64)
+        ship_old = allocate_groups(available, g_old, old.qty, tie_old, integral)
+        after = available - np.bincount(g_old, weights=ship_old, minlength=len(cols))
+        ship_new = allocate_groups(after, g_new, new.qty, tie_new, integral)
+    if np.isfinite(capacity_units) and ship_old.sum() + ship_new.sum() > capacity_units:
+        ship_old, ship_new = _cut_to_room(capacity_units, ship_old, ship_new, tie_old, tie_new, integral)
+    shipped_total = (np.bincount(g_old, weights=ship_old, minlength=len(cols))
+                     + np.bincount(g_new, weights=ship_new, minlength=len(cols)))
+    if not unlimited_stock:
+        state.on_hand[src, cols] -= shipped_total
+    t["filled_from_stock_units"][src] += ship_new.sum()
+    t["shipped_units"][src] += shipped_total.sum()
+    if unlimited_stock:
+        t["received_units"][src] += shipped_total.sum()  # suppliers make what they ship
+    left = _merge(np.concatenate([old.pos, new.pos]), np.concatenate([old.col, new.col]),
+                  np.concatenate([old.qty - ship_old, new.qty - ship_new]))
+    keep = left.qty > 0
+    left = Orders(left.pos[keep], left.col[keep], left.qty[keep])
+    if m.lost_sales[src]:
+        children = plan.children[left.pos]
+        state.on_order[children, left.col] -= left.qty
+        for child in np.unique(children):
+            state.mark_dirty(int(child), left.col[children == child])
+        t["lost_units"][src] += float((new.qty - ship_new).sum())
+        state.backorders[src, cols] = 0.0
+        plan.backlog = Orders()
+    else:
+        plan.backlog = left
+        state.backorders[src, cols] = np.bincount(where[left.col], weights=left.qty, minlength=len(cols))
+    shipped = _merge(np.concatenate([old.pos, new.pos]), np.concatenate([old.col, new.col]),
+                     np.concatenate([ship_old, ship_new]))
+    moving = shipped.qty > 0
+    pos, col, qty = shipped.pos[moving], shipped.col[moving], shipped.qty[moving]
+    if len(qty) == 0:
+        return observed
+    children = plan.children[pos]
+    state.in_transit[children, col] += qty
+    if state.in_transit_link is not None:
+        state.in_transit_link[plan.index[pos], col] += qty
+    starts = np.flatnonzero(np.concatenate([[True], pos[1:] != pos[:-1]]))
+    ends = np.append(starts[1:], len(pos))
+    links = plan.index[pos[starts]]
+    bulk = ship.eligible[links] if ship.eligible is not None else np.zeros(len(links), dtype=bool)
+    if bulk.any():
+        ship.many(links[bulk], starts[bulk], ends[bulk], col, qty, day)
+    for a, b in zip(starts[~bulk], ends[~bulk]):
+        ship.one(plan.links[int(pos[a])], col[a:b], qty[a:b], day)
+    return observed

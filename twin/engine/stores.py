@@ -1,0 +1,155 @@
+"""The store tier's day, done only where something happens.
+
+At scale most store x SKU positions see no demand on a given day. The
+inventory position ``on hand + on order - backorders`` changes only when
+demand is served or lost-to-backorder, when an upstream node cancels orders,
+or when stock is destroyed or held; receipts and backorder clearing move
+units between terms without changing it. So a position needs a review only
+after one of those events: positions are marked *dirty* when they happen and
+reviewed (and cleaned) on their node's next review day. Backorders can be
+cleared only where stock arrived, so clearing runs on the positions that
+received goods. The result equals reviewing and clearing every position every
+day.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from twin.engine.orders import Ordering
+from twin.engine.state import State
+from twin.policy import order_quantity
+
+
+def clear_backorders(state: State) -> None:
+    """Serve backordered customers from stock that arrived (positions marked by receipts)."""
+    block = state.stores
+    if block is None or not block.clear_mask.any():
+        return
+    flat = np.flatnonzero(block.clear_mask)
+    block.clear_mask[flat] = False
+    rows, cols = block.rows_cols(flat)
+    open_rows = state.closed[rows] == 0
+    oh, bo = block.flat(state.on_hand), block.flat(state.backorders)
+    on_hand, backorders = oh[flat], bo[flat]
+    sold = np.where(open_rows, np.minimum(on_hand, backorders), 0.0)
+    keep = sold > 0
+    if not keep.any():
+        return
+    flat, rows, cols, sold = flat[keep], rows[keep], cols[keep], sold[keep]
+    oh[flat] = on_hand[keep] - sold
+    bo[flat] = backorders[keep] - sold
+    m = state.model
+    revenue = sold * m.price[cols]
+    n = state.model.n_nodes
+    state.today["sold_units"] += np.bincount(rows, weights=sold, minlength=n)
+    state.today["revenue_usd"] += np.bincount(rows, weights=revenue, minlength=n)
+    if state.counting(state.day):
+        k = m.n_skus
+        state.sku["sold_units"] += np.bincount(cols, weights=sold, minlength=k)
+        state.sku["revenue_usd"] += np.bincount(cols, weights=revenue, minlength=k)
+
+
+def serve_customers(state: State, flat: np.ndarray, demand: np.ndarray, day: int) -> None:
+    """Serve the demand at positions ``flat`` of the store block (closed stores sell nothing)."""
+    block = state.stores
+    m = state.model
+    rows, cols = block.rows_cols(flat)
+    open_rows = state.closed[rows] == 0
+    oh = block.flat(state.on_hand)
+    on_hand = oh[flat]
+    filled = np.where(open_rows, np.minimum(on_hand, demand), 0.0)
+    oh[flat] = on_hand - filled
+    unmet = demand - filled
+    lost_rows = m.lost_sales[rows] | ~open_rows
+    lost = np.where(lost_rows, unmet, 0.0)
+    owed = unmet - lost
+    if owed.any():
+        bo = block.flat(state.backorders)
+        bo[flat] += owed
+    block.dirty[flat] |= open_rows & (filled + owed > 0)  # the inventory position fell
+    price = m.price[cols]
+    revenue = filled * price
+    penalty = lost * block.take(m.lost_sale_cost, flat, rows, cols) if lost.any() else np.zeros_like(lost)
+    margin = lost * (price - m.unit_cost[cols])
+    n = m.n_nodes
+    t = state.today
+    t["demand_units"] += np.bincount(rows, weights=demand, minlength=n)
+    t["filled_from_stock_units"] += np.bincount(rows, weights=filled, minlength=n)
+    t["sold_units"] += np.bincount(rows, weights=filled, minlength=n)
+    t["lost_units"] += np.bincount(rows, weights=lost, minlength=n)
+    t["revenue_usd"] += np.bincount(rows, weights=revenue, minlength=n)
+    t["lost_margin_usd"] += np.bincount(rows, weights=margin, minlength=n)
+    t["lost_sale_cost_usd"] += np.bincount(rows, weights=penalty, minlength=n)
+    if state.counting(day):
+        k = m.n_skus
+        s = state.sku
+        s["demand_units"] += np.bincount(cols, weights=demand, minlength=k)
+        s["filled_from_stock_units"] += np.bincount(cols, weights=filled, minlength=k)
+        s["sold_units"] += np.bincount(cols, weights=filled, minlength=k)
+        s["lost_units"] += np.bincount(cols, weights=lost, minlength=k)
+        s["revenue_usd"] += np.bincount(cols, weights=revenue, minlength=k)
+        s["lost_sale_cost_usd"] += np.bincount(cols, weights=penalty, minlength=k)
+        s["lost_margin_usd"] += np.bincount(cols, weights=margin, minlength=k)
+
+
+def review(state: State, day: int, ordering: Ordering, forecasts, protection: np.ndarray) -> None:
+    """Review the dirty positions of stores whose review day it is; order where IP <= s."""
+    dynamic_rows = [r for r in forecasts.state if state.stores.start <= r < state.stores.stop]
+    block = state.stores
+    m = state.model
+    a, b = block.start, block.stop
+    reviewing = ((day % m.review_days[a:b]) == 0) & (state.closed[a:b] == 0)
+    for r in dynamic_rows:  # forecast-driven targets move every day: review the whole row
+        if reviewing[r - a]:
+            block.dirty[(r - a) * block.k:(r - a + 1) * block.k] = True
+    if not reviewing.any():
+        return
+    if reviewing.all():
+        flat = np.flatnonzero(block.dirty)
+    else:
+        rows_due = np.flatnonzero(reviewing)
+        view = block.dirty.reshape(b - a, block.k)[rows_due]
+        r_idx, c_idx = np.nonzero(view)
+        flat = rows_due[r_idx] * block.k + c_idx
+    if flat.size == 0:
+        return
+    block.dirty[flat] = False
+    rows, cols = block.rows_cols(flat)
+    ip = (block.take(state.on_hand, flat, rows, cols) + block.take(state.on_order, flat, rows, cols)
+          - block.take(state.backorders, flat, rows, cols))
+    s, S = block.take(m.s, flat, rows, cols), block.take(m.S, flat, rows, cols)
+    if dynamic_rows:
+        s, S = _targets(state, forecasts, protection, rows, cols, s, S)
+    q = order_quantity(ip, s, S, m.Q[rows, cols], m.rule[rows])
+    ordered = q > 0
+    if not ordered.any():
+        return
+    flat, rows, cols, q = flat[ordered], rows[ordered], cols[ordered], q[ordered]
+    ordering.place(state, rows, cols, q)
+    block.flat(state.on_order)[flat] += q
+    n = m.n_nodes
+    t = state.today
+    lines = np.bincount(rows, minlength=n).astype(np.float64)
+    t["orders_placed"] += lines
+    t["ordered_units"] += np.bincount(rows, weights=q, minlength=n)
+    cost = lines * m.order_cost
+    if cost.any():
+        t["ordering_cost_usd"] += cost
+        state.sku_today["ordering_cost_usd"] += np.bincount(cols, weights=m.order_cost[rows], minlength=m.n_skus)
+
+
+def _targets(state: State, forecasts, protection: np.ndarray, rows, cols, s, S):
+    """Order-up-to targets (protection x forecast + safety stock) where the row is forecast-driven."""
+    m = state.model
+    s, S = s.copy(), S.copy()
+    for r in forecasts.state:
+        sel = rows == r
+        if sel.any():
+            c = cols[sel]
+            target = protection[r, c] * forecasts.value(r)[c] + m.safety_stock[r, c]
+            if m.integral:
+                target = np.round(target)
+            s[sel] = target
+            S[sel] = target
+    return s, S
