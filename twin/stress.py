@@ -15,14 +15,17 @@ After Simchi-Levi, Schmidt and Wei (2014, "From superstorms to factory fires",
   any node (the worst node scores 1; a node whose closure costs nothing, 0);
 * nodes with TTS < TTR are flagged for mitigation.
 
-The search: the first probe closes the node for the whole horizon. If no day
-then exceeds the threshold, the network survives the node's loss for the whole
-horizon: TTS = horizon. Otherwise, with *t** the first day over the threshold,
-every closure that covers day *t** is over it on that day too (its state is the
-same until it reopens), so TTS < *t** - start + 1; the TTR closure splits the
-remaining interval, then bisection narrows it to ``resolution_days``. The
-search assumes a longer closure never hurts less (true up to the noise of the
-mean over replications).
+The search: the TTR closure is simulated first (it is in the report anyway).
+With *t** the first day over the threshold of a closure, every closure that
+covers day *t** is over it on that day too (its state is the same until it
+reopens), so TTS < *t** - start + 1. If the TTR closure goes over while the
+node is still closed, that bounds TTS, and *t** is also the first day over of
+a whole-horizon closure. Otherwise the node is closed for the whole horizon:
+if no day then exceeds the threshold, the network survives the node's loss for
+the whole horizon (TTS = horizon); if the TTR closure survived, TTS >= TTR.
+Bisection then narrows the interval to ``resolution_days``, one probe per node
+per round. The search assumes a longer closure never hurts less (true up to
+the noise of the mean over replications).
 """
 
 from __future__ import annotations
@@ -94,6 +97,7 @@ class Search:
     probes: int = 0
     days_until_loss: float = math.nan
     done: bool = False
+    whole_done: bool = False      # the whole-horizon closure is known (probed, or implied by the TTR closure)
 
     def record(self, days: float, exceeds: bool) -> None:
         self.probes += 1
@@ -256,48 +260,57 @@ def run_stress(network: str | Path, out: str | Path | None = None, options: Stre
 
         return execute(plan, workers=workers, on_done=tick, reduce=KeepOrSummarise(model, keep))
 
-    # Phase 1: baseline, every node closed for its TTR (kept whole: the report), and for the whole horizon.
+    # Phase 1: baseline and every node closed for its TTR (kept whole: the report).
     baseline = Variant(0, BASELINE, model, EventPlan())
     at_ttr = [closure_variant(model, t.node, W, t.ttr_days) for t in targets]
-    whole = [closure_variant(model, t.node, W, H, name=f"whole-{t.node}") for t in targets]
-    results = run([baseline, *at_ttr, *whole], keep=1 + len(targets), phase="closures at TTR and for the horizon")
-    kept = [r[:1 + len(targets)] for r in results]
-    base_fill = np.array([network_fill_rate(model, r[0]) for r in results])
+    kept = run([baseline, *at_ttr], keep=1 + len(targets), phase="closures at TTR")
+    base_fill = np.array([network_fill_rate(model, r[0]) for r in kept])
     searches = [Search(t) for t in targets]
-    ttr_loss = {}
     for k, s in enumerate(searches):
-        ttr_fill = np.array([network_fill_rate(model, r[1 + k]) for r in results])
-        ttr_loss[k] = daily_loss(base_fill, ttr_fill)
-        whole_loss = daily_loss(base_fill, np.array([r[1 + len(targets) + k] for r in results]))
-        s.probes = 2
-        over = first_day_over(whole_loss, options.tts_threshold, W)
+        s.probes = 1
+        loss = daily_loss(base_fill, np.array([network_fill_rate(model, r[1 + k]) for r in kept]))
+        over = first_day_over(loss, options.tts_threshold, W)
         if over is None:
-            s.lo, s.hi, s.done = float(H), float(H), True
-            continue
-        s.days_until_loss = float(over - W)
-        s.hi = float(over - W + 1)
-        s.lo = 0.0
-        ttr_over = first_day_over(ttr_loss[k], options.tts_threshold, W) is not None
-        if s.target.ttr_days < s.hi:
-            if ttr_over:
-                s.hi = s.target.ttr_days
-            else:
-                s.lo = s.target.ttr_days
-    del results
+            s.lo = s.target.ttr_days                 # survives its TTR; the whole-horizon probe bounds it
+        elif over < W + s.target.ttr_days:
+            # Over while still closed: a whole-horizon closure has the same state until then.
+            s.days_until_loss = float(over - W)
+            s.hi = min(s.target.ttr_days, float(over - W + 1))
+            s.whole_done = True
+        else:
+            s.hi = s.target.ttr_days                 # over only after reopening
 
-    # Phase 2..: bisection, one probe per unresolved node per round.
+    # Rounds: each node's whole-horizon probe (when its TTR closure did not already give it), then
+    # bisection, one probe per unresolved node per round.
     round_no = 0
     while True:
-        probes = [(s, s.next_probe(options.resolution_days)) for s in searches]
-        probes = [(s, d) for s, d in probes if d is not None]
+        probes: list[tuple[Search, float, bool]] = []
+        for s in searches:
+            if not s.whole_done:
+                probes.append((s, float(H), True))
+            if math.isfinite(s.hi):
+                d = s.next_probe(options.resolution_days)
+                if d is not None:
+                    probes.append((s, d, False))
         if not probes:
             break
         round_no += 1
-        variants = [closure_variant(model, s.target.node, W, d, name=f"probe-{s.target.node}") for s, d in probes]
+        variants = [closure_variant(model, s.target.node, W, d, name=f"{'whole' if whole else 'probe'}-"
+                                    f"{s.target.node}") for s, d, whole in probes]
         fills = run(variants, keep=0, phase=f"time-to-survive search, round {round_no}")
-        for j, (s, d) in enumerate(probes):
+        for j, (s, d, whole) in enumerate(probes):
             loss = daily_loss(base_fill, np.array([r[j] for r in fills]))
-            s.record(d, first_day_over(loss, options.tts_threshold, W) is not None)
+            over = first_day_over(loss, options.tts_threshold, W)
+            if not whole:
+                s.record(d, over is not None)
+                continue
+            s.probes += 1
+            s.whole_done = True
+            if over is None:                         # the network survives losing the node for the horizon
+                s.lo, s.hi, s.done = float(H), float(H), True
+            else:
+                s.days_until_loss = float(over - W)
+                s.hi = min(s.hi, float(over - W + 1))
 
     # Report: a run report whose variants are the TTR closures, plus stress.parquet.
     spec = ScenarioFile(name=f"stress-{model.name}", description=_description(model, targets, options),
@@ -326,7 +339,7 @@ def run_stress(network: str | Path, out: str | Path | None = None, options: Stre
             "tts_threshold": options.tts_threshold, "fill_rate_threshold": options.fill_rate_threshold,
             "impact": options.impact, "resolution_days": options.resolution_days,
             "ttr_days_option": options.ttr_days, "search_rounds": round_no,
-            "simulations": R * (1 + 2 * len(targets)) + R * sum(s.probes - 2 for s in searches),
+            "simulations": R * (1 + sum(s.probes for s in searches)),
         },
         "resilience_thresholds": {"fill_rate_threshold": thresholds.fill_rate,
                                   "days_of_supply_threshold": thresholds.days_of_supply_share,
