@@ -303,6 +303,8 @@ def run_stress(network: str | Path, out: str | Path | None = None, options: Stre
             over = first_day_over(loss, options.tts_threshold, W)
             if not whole:
                 s.record(d, over is not None)
+                if over is not None and over < W + d:   # over while still closed: tighter bound
+                    s.hi = min(s.hi, float(over - W + 1))
                 continue
             s.probes += 1
             s.whole_done = True
