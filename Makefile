@@ -32,6 +32,7 @@ validation: $(STAMP)
 ## Regenerate the generated reference docs.
 docs: $(STAMP)
 	$(BIN)/python -m twin.reports.columns > docs/reports.md
+	$(BIN)/python -m twin.schema.reference > docs/file-reference.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -64,6 +64,9 @@ BACKUP_FIXED = 450                        # USD per truck on a direct supplier -
 STORES_PER_DC, STORE_RADIUS_KM = 10, 450
 NOT_STORES = {"Meads KY", "New South Memphis TN"}   # GeoNames oddities (a small place, a part of Memphis)
 HUB_CAPACITY_X = 2.5                      # hub capacity / mean daily flow
+# Time to recover (days) after losing a node, for `twin stress`: a supplier's plant needs two weeks to
+# restart or requalify; a cross-dock reopens in three days; a DC is back in a week.
+TTR_DAYS = {"supplier": 14, "hub": 3, "dc": 7}
 WEEKLY = [0.90, 0.85, 0.88, 0.95, 1.10, 1.30, 1.02]   # day 0 = Monday; Saturday peak; mean 1.0
 
 # category: (supplier city, region, lead time mean/sd days, gross margin, SKUs,
@@ -223,17 +226,19 @@ def main() -> None:
     for cat, (name, region, (lt, sd), *_) in CATALOGUE.items():
         out.append("  - " + flow({"id": f"sup-{cat}", "kind": "supplier", "city": name, "location": loc(sups[cat]),
                                   "region": region, "tags": [cat],
-                                  "lead_time_days": {"dist": "gamma", "mean": lt, "sd": sd}}))
+                                  "lead_time_days": {"dist": "gamma", "mean": lt, "sd": sd},
+                                  "ttr_days": TTR_DAYS["supplier"]}))
     out.append(f"  # Cross-dock hubs; capacity = {HUB_CAPACITY_X} x mean daily flow.")
     for h, (name, region) in HUBS.items():
         cap = max(1000, int(math.ceil(HUB_CAPACITY_X * hub_units[h] / 1000.0) * 1000))
         out.append("  - " + flow({"id": f"hub-{h}", "kind": "hub", "city": name, "location": loc(hubs[h]),
-                                  "region": region, "capacity_units_per_day": cap, "handling_days": 0.5}))
+                                  "region": region, "capacity_units_per_day": cap, "handling_days": 0.5,
+                                  "ttr_days": TTR_DAYS["hub"]}))
     for d, (name, region) in DCS.items():
         out += [f"  # DC {name} and its stores.", f"  - id: dc-{d}", "    kind: dc", f"    city: {json.dumps(name)}",
                 f"    location: {loc(dcs[d])}", f"    region: {region}",
                 f"    source: {flow({cat: f'sup-{cat}' for cat in CATALOGUE})}",
-                "    policy: {type: base_stock, service_level: 0.95}"]
+                "    policy: {type: base_stock, service_level: 0.95}", f"    ttr_days: {TTR_DAYS['dc']}"]
         out += ["  - " + flow({"id": f"store-{slug(c['name'])}", "kind": "store", "city": c["name"], "location": loc(c),
                                "region": region, "source": f"dc-{d}",
                                "demand": {"dist": "poisson", "mean": "us-grocery/demand.csv",

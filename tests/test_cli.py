@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from tests.conftest import NETWORKS, SCENARIOS
 from twin.cli import cli
-from twin.reports.columns import TABLES
+from twin.reports.columns import RUN_TABLES, TABLES
 from twin.reports.writer import read_metadata
 
 TEACHING = NETWORKS / "teaching.yaml"
@@ -29,7 +29,7 @@ def run_cli(*args):
 
 
 def read_report(folder):
-    return {name: pd.read_parquet(folder / name) for name in TABLES}
+    return {name: pd.read_parquet(folder / name) for name in RUN_TABLES}
 
 
 def test_validate_shipped_examples():
@@ -46,8 +46,10 @@ def test_run_writes_every_table_with_documented_columns(write, tmp_path):
     result = run_cli("run", scenario, "--out", out, "--workers", 1)
     assert result.exit_code == 0, result.output
     assert "Customer fill rate" in result.output
+    assert (out / "review.html").exists() and (out / "review.md").exists()
     tables = read_report(out)
-    for name, (_, columns) in TABLES.items():
+    for name in RUN_TABLES:
+        columns = TABLES[name][1]
         assert list(tables[name].columns) == list(columns), name
         meta = read_metadata(out / name)
         assert meta["seed"] == 7 and meta["replications"] == 3
@@ -64,17 +66,17 @@ def test_same_seed_identical_parquet_content_whatever_the_workers(write, tmp_pat
     scenario = write("s.yaml", scenario_text(disruptions="[{type: hub_closure, node: hub-chicago, "
                                                          "start_day: 30, duration_days: 2}]"))
     a, b = tmp_path / "a", tmp_path / "b"
-    assert run_cli("run", scenario, "--out", a, "--workers", 1, "--quiet").exit_code == 0
-    assert run_cli("run", scenario, "--out", b, "--workers", 2, "--quiet").exit_code == 0
+    assert run_cli("run", "--no-review", scenario, "--out", a, "--workers", 1, "--quiet").exit_code == 0
+    assert run_cli("run", "--no-review", scenario, "--out", b, "--workers", 2, "--quiet").exit_code == 0
     ta, tb = read_report(a), read_report(b)
-    for name in TABLES:
+    for name in RUN_TABLES:
         pd.testing.assert_frame_equal(ta[name], tb[name], check_exact=True)
 
 
 def test_no_disruptions_gives_exactly_zero_deltas(write, tmp_path):
     scenario = write("s.yaml", scenario_text())
     out = tmp_path / "r"
-    assert run_cli("run", scenario, "--out", out, "--quiet").exit_code == 0
+    assert run_cli("run", "--no-review", scenario, "--out", out, "--quiet").exit_code == 0
     comparison = pd.read_parquet(out / "comparison.parquet")
     deltas = comparison["delta"].dropna()
     assert len(deltas) > 100 and (deltas == 0.0).all()
@@ -87,7 +89,7 @@ def test_fuel_spike_raises_transport_cost_by_exactly_fuel_share_times_change(wri
     scenario = write("s.yaml", scenario_text(disruptions="[{type: fuel_price, change_pct: 10, start_day: 0, "
                                                          "duration_days: 60}]"))
     out = tmp_path / "r"
-    assert run_cli("run", scenario, "--out", out, "--quiet").exit_code == 0
+    assert run_cli("run", "--no-review", scenario, "--out", out, "--quiet").exit_code == 0
     net = pd.read_parquet(out / "network.parquet").set_index(["variant", "replication"])
     base, scen = net.loc["baseline"], net.loc["scenario"]
     assert np.allclose(scen["transport_cost_usd"], base["transport_cost_usd"] * 1.026, rtol=1e-12, atol=0)
@@ -102,7 +104,7 @@ def test_hub_closure_dips_store_depth_then_recovers(write, tmp_path):
     scenario = write("s.yaml", scenario_text(horizon=80, replications=8, disruptions=(
         "[{type: hub_closure, node: hub-chicago, start_day: 40, duration_days: 2}]")))
     out = tmp_path / "r"
-    assert run_cli("run", scenario, "--out", out, "--quiet").exit_code == 0
+    assert run_cli("run", "--no-review", scenario, "--out", out, "--quiet").exit_code == 0
     d = pd.read_parquet(out / "comparison_daily.parquet")
     dos = d[(d["level"] == "node") & (d["metric"] == "days_of_supply") & d["key"].str.startswith("store")]
     window = dos[(dos["day"] >= 40) & (dos["day"] <= 46)]
@@ -137,7 +139,7 @@ def test_bad_network_exit_2_with_file_line_and_no_report(case, write, tmp_path):
     network = write("net.yaml", text)
     scenario = write("s.yaml", scenario_text(network="net.yaml"))
     out = tmp_path / "out"
-    result = run_cli("run", scenario, "--out", out)
+    result = run_cli("run", "--no-review", scenario, "--out", out)
     assert result.exit_code == 2, result.output
     assert f"{network}:{line}:" in result.output
     assert "Traceback" not in result.output
@@ -147,7 +149,7 @@ def test_bad_network_exit_2_with_file_line_and_no_report(case, write, tmp_path):
 
 def test_missing_network_file_is_reported_at_its_line(write, tmp_path):
     scenario = write("s.yaml", scenario_text(network="missing.yaml"))
-    result = run_cli("run", scenario, "--out", tmp_path / "out")
+    result = run_cli("run", "--no-review", scenario, "--out", tmp_path / "out")
     assert result.exit_code == 2
     assert f"{scenario}:2: network file 'missing.yaml' not found" in result.output
     assert not (tmp_path / "out").exists()
@@ -166,7 +168,7 @@ def test_all_problems_of_several_files_reported_at_once(write):
 def test_scenario_naming_an_unknown_hub(write, tmp_path):
     scenario = write("s.yaml", scenario_text(disruptions="\n  - {type: hub_closure, node: hub-nowhere, "
                                                          "start_day: 3, duration_days: 1}"))
-    result = run_cli("run", scenario, "--out", tmp_path / "out")
+    result = run_cli("run", "--no-review", scenario, "--out", tmp_path / "out")
     assert result.exit_code == 2
     assert f"{scenario}:8: unknown node 'hub-nowhere'" in result.output
 
@@ -193,7 +195,7 @@ def test_failed_write_leaves_nothing_behind(write, tmp_path, monkeypatch):
     monkeypatch.setattr(twin.run, "write_parquet", failing)
     scenario = write("s.yaml", scenario_text(replications=1))
     out = tmp_path / "out"
-    result = run_cli("run", scenario, "--out", out, "--quiet", "--workers", 1)
+    result = run_cli("run", "--no-review", scenario, "--out", out, "--quiet", "--workers", 1)
     assert result.exit_code == 1
     assert "internal error" in result.output
     assert not out.exists() and not list(tmp_path.glob(".twin-*"))
@@ -204,8 +206,8 @@ def test_existing_out_folder_needs_overwrite(write, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     (out / "keep.txt").write_text("x")
-    result = run_cli("run", scenario, "--out", out, "--quiet")
+    result = run_cli("run", "--no-review", scenario, "--out", out, "--quiet")
     assert result.exit_code == 2 and "already exists" in result.output
     assert (out / "keep.txt").exists()
-    assert run_cli("run", scenario, "--out", out, "--quiet", "--overwrite").exit_code == 0
+    assert run_cli("run", "--no-review", scenario, "--out", out, "--quiet", "--overwrite").exit_code == 0
     assert not (out / "keep.txt").exists() and (out / "manifest.json").exists()

@@ -44,7 +44,7 @@ def test_overlapping_overrides_in_one_layer_are_an_error(write):
     with pytest.raises(ProblemList) as info:
         load_scenario(path)
     assert any(p.line == 9 and "overlaps" in p.message for p in info.value.problems)
-    result = cli_run("run", path, "--out", path.parent / "out")
+    result = cli_run("run", "--no-review", path, "--out", path.parent / "out")
     assert result.exit_code == 2 and f"{path}:9:" in result.output
 
 
@@ -83,7 +83,7 @@ def test_mitigations_are_compared_in_one_run(write, tmp_path):
                  "  - name: more-stock\n    overrides: {network.nodes.dc-joliet.policy.service_level: 0.999}\n"
                  "  - name: reroute\n    overrides: {reroute: cheapest}\n")
     out = tmp_path / "r"
-    result = cli_run("run", path, "--out", out, "--quiet")
+    result = cli_run("run", "--no-review", path, "--out", out, "--quiet")
     assert result.exit_code == 0, result.output
     comparison = pd.read_parquet(out / "comparison.parquet")
     assert set(comparison["variant"]) == {"scenario", "more-stock", "reroute"}
@@ -99,7 +99,7 @@ def test_sweep_of_closure_duration(write, tmp_path):
     path = write("s.yaml", HEAD + "disruptions:\n" + CLOSURE
                  + "sweep:\n  disruptions.closure.duration_days: [0, 1, 3, 6]\n")
     out = tmp_path / "r"
-    result = cli_run("run", path, "--out", out, "--quiet")
+    result = cli_run("run", "--no-review", path, "--out", out, "--quiet")
     assert result.exit_code == 0, result.output
     c = pd.read_parquet(out / "comparison.parquet")
     lost = (c[(c["level"] == "network") & (c["period"] == "horizon") & (c["metric"] == "lost_units")]
@@ -128,7 +128,7 @@ def test_sweep_of_closure_duration(write, tmp_path):
 ])
 def test_bad_disruptions_give_file_line_and_exit_2(write, tmp_path, line, expected):
     path = write("s.yaml", HEAD + "disruptions:\n" + line + "\n")
-    result = cli_run("run", path, "--out", tmp_path / "out")
+    result = cli_run("run", "--no-review", path, "--out", tmp_path / "out")
     assert result.exit_code == 2, result.output
     assert f"{path}:8:" in result.output and expected in result.output, result.output
     assert not (tmp_path / "out").exists()
@@ -145,7 +145,7 @@ def test_toy_network_writes_new_ledger_columns(write, tmp_path):
     path = write("s.yaml", "name: t\nnetwork: net.yaml\nhorizon_days: 12\nreplications: 1\ndisruptions:\n"
                            "  - {type: inventory_loss, node: store, fraction: 0.5, start_day: 4}\n")
     out = tmp_path / "r"
-    assert cli_run("run", path, "--out", out, "--quiet").exit_code == 0
+    assert cli_run("run", "--no-review", path, "--out", out, "--quiet").exit_code == 0
     daily = pd.read_parquet(out / "daily.parquet")
     store = daily[(daily["node"] == "store") & (daily["variant"] == "scenario")]
     assert store["destroyed_units"].sum() == 7  # half of the 14 on hand at the end of day 3

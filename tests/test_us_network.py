@@ -18,7 +18,7 @@ from twin.run import run_scenario
 def closure(tmp_path_factory):
     out = tmp_path_factory.mktemp("us") / "closure"
     return run_scenario(SCENARIOS / "us-hub-closure-48h.yaml", out=out, replications=10,
-                        settings=["horizon_days=80"])
+                        settings=["horizon_days=80"], review=False)
 
 
 def test_stores_behind_the_closed_hub_lose_depth_then_recover(closure):
@@ -36,7 +36,7 @@ def test_stores_behind_the_closed_hub_lose_depth_then_recover(closure):
 
 def test_rerouting_beats_waiting_and_costs_more(tmp_path):
     report = run_scenario(SCENARIOS / "us-hub-closure-reroute.yaml", out=tmp_path / "r", replications=6,
-                          settings=["horizon_days=80"])
+                          settings=["horizon_days=80"], review=False)
     c = report.comparison
     net = c[(c["level"] == "network") & (c["period"] == "horizon")].set_index(["variant", "metric"])
     wait_fill, reroute_fill = net.loc[("scenario", "fill_rate")], net.loc[("reroute", "fill_rate")]
@@ -52,7 +52,7 @@ def test_rerouting_beats_waiting_and_costs_more(tmp_path):
 
 def test_lost_sales_grow_with_closure_duration(tmp_path):
     report = run_scenario(SCENARIOS / "us-closure-duration-sweep.yaml", out=tmp_path / "s", replications=4,
-                          settings=["horizon_days=90"])
+                          settings=["horizon_days=90"], review=False)
     c = report.comparison
     lost = (c[(c["level"] == "network") & (c["period"] == "horizon") & (c["metric"] == "lost_units")]
             .set_index("sweep_value")["scenario_mean"].sort_index())

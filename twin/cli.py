@@ -90,9 +90,10 @@ def cli(debug: bool) -> None:
 @click.option("--animate", is_flag=True,
               help="Also write flows.mp4 into the report: the scenario's flows, replication 0 (see twin animate).")
 @click.option("--quiet", is_flag=True, help="No progress bar and no summary.")
+@click.option("--no-review", is_flag=True, help="Do not write the review page (write it later with twin review).")
 @handle_errors
 def run(scenario: Path, out, replications, seed, workers, overwrite, settings, use_dask, scheduler, resume,
-        animate, quiet) -> None:
+        animate, quiet, no_review) -> None:
     """Simulate baseline, SCENARIO and its mitigations on common random numbers and write the report."""
     from twin.run import run_scenario
     from twin.scenario import load_scenario
@@ -108,7 +109,7 @@ def run(scenario: Path, out, replications, seed, workers, overwrite, settings, u
             raise click.UsageError("--resume needs --out (the folder of the interrupted run)")
         report = run_scenario(scenario, out=out, replications=replications, seed=seed, workers=workers,
                               overwrite=overwrite, scenario=loaded, settings=settings, dask=use_dask,
-                              scheduler=scheduler, resume=resume,
+                              scheduler=scheduler, resume=resume, review=not no_review,
                               progress=lambda done, _total: bar.update(task, completed=done),
                               animation=_animation_options() if animate else None)
     if not quiet:
@@ -181,6 +182,78 @@ def animate(report: Path, variant, replication, days, out, fps, frames_per_day, 
         out_console.print(f"wrote {result.path}: {result.frames} frames (days {result.first_day}-{result.last_day}, "
                           f"{result.width}x{result.height}, {result.fps} fps) in {result.seconds:.1f} s "
                           f"with {result.workers} worker{'s' if result.workers != 1 else ''}")
+
+
+def _kinds(value: str) -> tuple[str, ...]:
+    return tuple(k.strip() for k in value.split(",") if k.strip())
+
+
+@cli.command()
+@click.argument("network", type=click.Path(path_type=Path))
+@click.option("--kinds", default="supplier,hub,dc", show_default=True,
+              help="Node kinds to close in turn, comma-separated (supplier, hub, dc, store).")
+@click.option("--ttr-days", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Time to recover of every node (default: each node's ttr_days in the network file).")
+@click.option("--horizon-days", type=click.IntRange(min=1), default=42, show_default=True,
+              help="Days simulated after the warm-up; closures start on the first of them, and time to survive "
+                   "is searched up to this many days.")
+@click.option("--warmup-days", type=click.IntRange(min=0), default=14, show_default=True, help="Warm-up days.")
+@click.option("--replications", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--tts-threshold", type=click.FloatRange(min=0, max=1, min_open=True), default=0.01, show_default=True,
+              help="Largest daily drop of the network fill rate (a fraction; paired mean over replications) a "
+                   "closure may cause and still count as survived.")
+@click.option("--fill-rate-threshold", type=click.FloatRange(min=0, max=1, min_open=True), default=0.95,
+              show_default=True, help="Fill rate below which a store's day counts as a day below threshold.")
+@click.option("--impact", type=click.Choice(["lost_margin_usd", "profit_at_risk_usd", "lost_sales_units"]),
+              default="lost_margin_usd", show_default=True, help="What ranks the nodes (risk exposure index).")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Report folder (default: reports/stress-<network>-<timestamp>).")
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="Worker processes (default: all cores).")
+@click.option("--overwrite", is_flag=True, help="Replace the report folder if it exists.")
+@click.option("--quiet", is_flag=True, help="No progress and no summary.")
+@click.option("--no-review", is_flag=True, help="Do not write the review page (write it later with twin review).")
+@handle_errors
+def stress(network: Path, kinds, ttr_days, horizon_days, warmup_days, replications, seed, tts_threshold,
+           fill_rate_threshold, impact, out, workers, overwrite, quiet, no_review) -> None:
+    """Close each supplier, hub and DC of NETWORK in turn for its time to recover; rank nodes by risk exposure.
+
+    Writes stress.parquet (ranking, time to survive vs time to recover), the run tables of every closure,
+    and the review page.
+    """
+    from twin.stress import StressOptions, run_stress
+
+    options = StressOptions(kinds=_kinds(kinds), ttr_days=ttr_days, horizon_days=horizon_days,
+                            warmup_days=warmup_days, replications=replications, seed=seed,
+                            tts_threshold=tts_threshold, fill_rate_threshold=fill_rate_threshold, impact=impact)
+    columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("replications"), TimeElapsedColumn()]
+    with Progress(*columns, console=err_console, disable=quiet, transient=False) as bar:
+        tasks: dict[str, int] = {}
+
+        def progress(phase: str, done: int, total: int) -> None:
+            if phase not in tasks:
+                tasks[phase] = bar.add_task(phase, total=total)
+            bar.update(tasks[phase], completed=done)
+
+        report = run_stress(network, out=out, options=options, workers=workers, overwrite=overwrite,
+                            progress=progress, review=not no_review)
+    if quiet:
+        out_console.print(str(report.path))
+        return
+    from twin.summary import print_stress_summary
+    print_stress_summary(report, out_console)
+
+
+@cli.command()
+@click.argument("report_dir", type=click.Path(path_type=Path))
+@handle_errors
+def review(report_dir: Path) -> None:
+    """Write review.html and review.md into REPORT_DIR (a folder written by twin run or twin stress)."""
+    from twin.review import write_review
+
+    page, summary = write_review(report_dir)
+    out_console.print(f"[green]wrote[/green] {page} and {summary}")
 
 
 @cli.command()

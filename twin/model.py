@@ -163,6 +163,8 @@ class Model:
     handling_days: np.ndarray     # (N,)
     groups: dict[int, list[SupplyGroup]] = field(default_factory=dict)  # child row -> groups
     expedite_below: np.ndarray | None = None  # (N,) days of supply; NaN = never expedite
+    ttr_days: np.ndarray | None = None        # (N,) time to recover, days; NaN = not given
+    cities: list[str | None] | None = None    # (N,) place names (informational)
     input_hashes: dict[str, str] = field(default_factory=dict)
     source_file: str = ""
     dtype: type = np.float64  # of the per node x SKU state arrays
@@ -182,6 +184,10 @@ class Model:
         self._row_of = {n: i for i, n in enumerate(self.node_ids)}
         if self.expedite_below is None:
             self.expedite_below = np.full(len(self.node_ids), np.nan)
+        if self.cities is None:
+            self.cities = [None] * len(self.node_ids)
+        if self.ttr_days is None:
+            self.ttr_days = np.full(len(self.node_ids), np.nan)
 
     @property
     def primary_links(self) -> list[SupplyLink]:

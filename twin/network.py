@@ -557,6 +557,8 @@ def _arrays(spec, doc, cache, skus, graph, lane_transits, sources, alternates, r
         capacity=capacity, handling_days=handling, groups=groups, dtype=dtype,
         expedite_below=np.array([np.nan if n.expedite_below_days_of_supply is None
                                  else n.expedite_below_days_of_supply for n in order]),
+        ttr_days=np.array([np.nan if n.ttr_days is None else n.ttr_days for n in order]),
+        cities=[n.city for n in order],
     )
     model.input_hashes = {str(doc.path): sha256_of(doc.path), **cache.hashes}
     model.source_file = str(doc.path)

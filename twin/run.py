@@ -18,11 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
+import numpy as np
 import pandas as pd
 
 import twin
 from twin.reports import compare, tables
 from twin.reports.writer import atomic_folder, write_json, write_parquet
+from twin.resilience import Thresholds, resilience_table
 from twin.runplan import Plan, default_workers, execute
 from twin.scenario import Scenario, load_scenario
 
@@ -40,6 +42,7 @@ class Report:
     network: pd.DataFrame
     comparison: pd.DataFrame
     comparison_daily: pd.DataFrame
+    resilience: pd.DataFrame
 
 
 def _engine_seconds(plan: Plan, results) -> dict:
@@ -84,7 +87,7 @@ def run_scenario(path: str | Path, out: str | Path | None = None, replications: 
                  progress: Callable[[int, int], None] | None = None,
                  scenario: Scenario | None = None, settings: list[str] | tuple[str, ...] = (),
                  dask: bool = False, scheduler: str | None = None, resume: bool = False,
-                 animation: AnimationOptions | None = None) -> Report:
+                 animation: AnimationOptions | None = None, review: bool = True) -> Report:
     """Validate, simulate baseline and scenario, and write the report folder.
 
     Parameters
@@ -101,6 +104,7 @@ def run_scenario(path: str | Path, out: str | Path | None = None, replications: 
     resume : keep finished replications in ``<out>.partial`` and skip those already there
         (to continue an interrupted run; needs ``out``).
     animation : when given, also render ``flows.mp4`` into the report (see :mod:`twin.animation`).
+    review : also write the review page (``review.html``, ``review.md``).
 
     Raises
     ------
@@ -136,14 +140,7 @@ def run_scenario(path: str | Path, out: str | Path | None = None, replications: 
         results = execute(plan, workers=workers, on_done=tick, stage=stage, resume=resume)
     model = scenario.model
     H, W = spec.horizon_days, spec.warmup_days
-    runs = tables.Runs(scenario, results, H, W)
-    daily = tables.daily_table(runs)
-    nodes = tables.node_table(runs)
-    network = tables.network_table(runs)
-    skus = tables.sku_table(runs)
-    flows = tables.flows_table(runs)
-    comparison = compare.comparison_table(runs)
-    comparison_daily = compare.comparison_daily_table(runs)
+    frames = report_tables(scenario, results, H, W, root_seed, Thresholds.of(spec))
 
     provenance = {
         "twin_version": twin.__version__, "scenario": spec.name, "seed": root_seed, "replications": reps,
@@ -151,6 +148,7 @@ def run_scenario(path: str | Path, out: str | Path | None = None, replications: 
     }
     manifest = {
         **provenance,
+        "kind": "run",
         "created_utc": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "command": " ".join(sys.argv),
         "scenario_file": str(scenario.path),
@@ -163,29 +161,68 @@ def run_scenario(path: str | Path, out: str | Path | None = None, replications: 
         "changes": scenario.changes,
         "disruptions_applied": scenario.applied,
         "scenario_as_applied": spec.model_dump(mode="json", by_alias=True),
+        "resilience_thresholds": spec.resilience.model_dump(),
         "workers": workers,
         "nodes": model.n_nodes, "skus": model.n_skus, "lanes": len(model.lanes),
         "whole_units": model.integral,
         "python": platform.python_version(), "platform": platform.platform(),
+        "nodes_info": nodes_info(model),
+        "execution": ("dask " + (scheduler or f"local cluster of {workers} workers")
+                      if (dask or scheduler) else f"{workers} local worker processes"),
+        "engine_seconds": _engine_seconds(plan, results),
         "tables": {},
     }
-    frames = {"daily.parquet": daily, "nodes.parquet": nodes, "network.parquet": network,
-              "skus.parquet": skus, "comparison.parquet": comparison,
-              "comparison_daily.parquet": comparison_daily, "flows.parquet": flows}
+    extra = (lambda folder: {"animation": _animate(folder, scenario, animation, workers)}) if animation else None
+    write_report(out_path, frames, provenance, manifest, started, overwrite=overwrite, review=review, extra=extra)
+    if stage is not None:
+        import shutil
+        shutil.rmtree(stage, ignore_errors=True)
+    return Report(out_path, scenario, manifest, frames["network.parquet"], frames["comparison.parquet"],
+                  frames["comparison_daily.parquet"], frames["resilience.parquet"])
+
+
+def nodes_info(model) -> list[dict]:
+    """Id, kind, city and location of every node (for the review page's map)."""
+    out = []
+    for row, node in enumerate(model.node_ids):
+        lat, lon = (float(x) for x in model.location[row])
+        out.append({"id": node, "kind": model.kinds[row], "city": model.cities[row],
+                    "lat": lat if np.isfinite(lat) else None, "lon": lon if np.isfinite(lon) else None})
+    return out
+
+
+def report_tables(scenario: Scenario, results, horizon_days: int, warmup_days: int, seed: int,
+                  thresholds: Thresholds | None = None) -> dict[str, pd.DataFrame]:
+    """Every table of a report folder (``docs/reports.md``), by file name."""
+    runs = tables.Runs(scenario, results, horizon_days, warmup_days)
+    return {
+        "daily.parquet": tables.daily_table(runs), "nodes.parquet": tables.node_table(runs),
+        "network.parquet": tables.network_table(runs), "skus.parquet": tables.sku_table(runs),
+        "comparison.parquet": compare.comparison_table(runs),
+        "comparison_daily.parquet": compare.comparison_daily_table(runs),
+        "resilience.parquet": resilience_table(runs, seed, thresholds),
+        "flows.parquet": tables.flows_table(runs),
+    }
+
+
+def write_report(out_path: Path, frames: dict[str, pd.DataFrame], provenance: dict, manifest: dict,
+                 started: float, overwrite: bool = False, review: bool = True,
+                 extra: Callable[[Path], dict] | None = None) -> None:
+    """Write the tables, ``manifest.json`` and (with ``review``) the review page, atomically.
+
+    ``extra(folder)``, when given, writes more files into the (temporary) folder and returns
+    entries to add to the manifest (the animation).
+    """
     with atomic_folder(out_path, overwrite=overwrite) as tmp:
         for name, frame in frames.items():
             write_parquet(frame, tmp / name, provenance)
             manifest["tables"][name] = {"rows": int(len(frame)), "columns": list(frame.columns)}
         manifest["wall_seconds"] = round(time.perf_counter() - started, 3)
-        manifest["execution"] = ("dask " + (scheduler or f"local cluster of {workers} workers")
-                                 if (dask or scheduler) else f"{workers} local worker processes")
-        manifest["engine_seconds"] = _engine_seconds(plan, results)
         write_json(manifest, tmp / "manifest.json")
-        if animation is not None:
-            manifest["animation"] = _animate(tmp, scenario, animation, workers)
+        if extra is not None:
+            manifest.update(extra(tmp))
             manifest["wall_seconds"] = round(time.perf_counter() - started, 3)
             write_json(manifest, tmp / "manifest.json")
-    if stage is not None:
-        import shutil
-        shutil.rmtree(stage, ignore_errors=True)
-    return Report(out_path, scenario, manifest, network, comparison, comparison_daily)
+        if review:
+            from twin.review import write_review
+            write_review(tmp)

@@ -14,13 +14,15 @@ import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 from twin.engine import RunResult, simulate, stream
 from twin.engine.run import EVENTS
 from twin.scenario import Variant
 
 Results = list[list[RunResult]]  # [replication][variant]
+#: Called in the worker on each variant's result: ``reduce(variant_index, result)`` -> what is sent back.
+Reduce = Callable[[int, RunResult], Any]
 
 
 @dataclass(frozen=True)
@@ -54,41 +56,48 @@ def default_workers() -> int:
 
 
 _PLAN: Plan | None = None
+_REDUCE: Reduce | None = None
 
 
-def _init_worker(plan: Plan) -> None:
-    global _PLAN
-    _PLAN = plan
+def _init_worker(plan: Plan, reduce: Reduce | None = None) -> None:
+    global _PLAN, _REDUCE
+    _PLAN, _REDUCE = plan, reduce
 
 
-def run_replication(plan: Plan, replication: int) -> list[RunResult]:
-    """Every variant of one replication, on the same random streams."""
-    results: list[RunResult] = []
+def run_replication(plan: Plan, replication: int, reduce: Reduce | None = None) -> list:
+    """Every variant of one replication, on the same random streams (each result passed through ``reduce``)."""
+    results: list = []
     for i, (variant, same) in enumerate(zip(plan.variants, plan.representatives())):
         if same != i:
             results.append(results[same])
             continue
         disruptions = variant.events.realize(stream(plan.seed, replication, EVENTS))
-        results.append(simulate(variant.model, plan.horizon_days, plan.warmup_days, disruptions,
-                                seed=plan.seed, replication=replication))
+        result = simulate(variant.model, plan.horizon_days, plan.warmup_days, disruptions,
+                          seed=plan.seed, replication=replication)
+        results.append(reduce(i, result) if reduce is not None else result)
     return results
 
 
-def _task(replication: int) -> tuple[int, list[RunResult]]:
+def _task(replication: int) -> tuple[int, list]:
     assert _PLAN is not None
-    return replication, run_replication(_PLAN, replication)
+    return replication, run_replication(_PLAN, replication, _REDUCE)
 
 
 def execute(plan: Plan, workers: int | None = None, on_done: Callable[[int], None] | None = None,
-            stage=None, resume: bool = False) -> Results:
+            stage=None, resume: bool = False, reduce: Reduce | None = None) -> Results:
     """Run every replication; returns results indexed by replication, then variant.
 
     ``on_done(replication)`` is called as each replication finishes (for progress bars).
     With ``stage`` (a folder), finished replications are saved there as they come
     (:mod:`twin.stage`); with ``resume``, those already there are not run again.
+    ``reduce(variant_index, result)``, when given, runs in the worker on every result and its
+    return value is kept instead (so large searches need not hold every daily record); it
+    cannot be combined with ``stage``.
     """
     from twin import stage as staging
 
+    if stage is not None and reduce is not None:
+        raise ValueError("execute: reduce cannot be combined with stage (the stage keeps whole results)")
     workers = default_workers() if workers is None else max(1, workers)
     results: list[list[RunResult] | None] = [None] * plan.replications
     if stage is not None and resume:
@@ -109,12 +118,12 @@ def execute(plan: Plan, workers: int | None = None, on_done: Callable[[int], Non
     workers = min(workers, max(1, len(todo)))
     if workers == 1:
         for r in todo:
-            finish(r, run_replication(plan, r))
+            finish(r, run_replication(plan, r, reduce))
         return results  # type: ignore[return-value]
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     context = multiprocessing.get_context(method)
     with ProcessPoolExecutor(max_workers=workers, mp_context=context,
-                             initializer=_init_worker, initargs=(plan,)) as pool:
+                             initializer=_init_worker, initargs=(plan, reduce)) as pool:
         futures = [pool.submit(_task, r) for r in todo]
         try:
             for future in as_completed(futures):

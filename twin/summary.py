@@ -124,4 +124,27 @@ def print_summary(report: Report, console: Console) -> None:
                 t2.add_row(str(r["key"]), str(int(r["day"])), f"{r['baseline_mean']:.2f}",
                            f"{r['scenario_mean']:.2f}", f"{r['delta']:+.2f}", ci)
             console.print(t2)
-    console.print(f"Report: [bold]{report.path}[/bold]  (tables described in docs/reports.md)")
+    console.print(f"Report: [bold]{report.path}[/bold]  (tables described in docs/reports.md; "
+                  f"open {report.path / 'review.html'} in a browser)")
+
+
+def print_stress_summary(report, console: Console) -> None:
+    """Print the node ranking of ``twin stress``: risk exposure, impact, TTR and TTS."""
+    m, s = report.manifest, report.stress
+    st = m["stress"]
+    console.print(f"\n[bold]{m['scenario']}[/bold]: {len(s)} nodes closed in turn from day {st['closure_start_day']}, "
+                  f"{m['replications']} replications, seed {m['seed']}, {st['simulations']} simulations, "
+                  f"{m['wall_seconds']:.1f} s")
+    table = Table(title=f"Risk exposure (impact: {st['impact']} of a closure for the node's TTR)",
+                  title_justify="left")
+    for col in ("rank", "node", "kind", "REI", "lost margin USD (95% CI)", "profit at risk USD", "TTR", "TTS", ""):
+        table.add_column(col, justify="left" if col in ("node", "kind", "") else "right")
+    for _, r in s.iterrows():
+        ci = (f" [{r['lost_margin_usd_ci95_low']:,.0f}, {r['lost_margin_usd_ci95_high']:,.0f}]"
+              if not math.isnan(r["lost_margin_usd_ci95_low"]) else "")
+        tts = ("≥" if r["tts_censored"] else "") + f"{r['tts_days']:g}"
+        table.add_row(str(r["rank"]), r["node"], r["kind"], f"{r['risk_exposure_index']:.3f}",
+                      f"{r['lost_margin_usd']:,.0f}{ci}", f"{r['profit_at_risk_usd']:,.0f}", f"{r['ttr_days']:g}",
+                      tts, "[red]TTS < TTR[/red]" if r["mitigate"] else "")
+    console.print(table)
+    console.print(f"Report: [bold]{report.path}[/bold]  (open {report.path / 'review.html'} in a browser)")

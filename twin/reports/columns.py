@@ -143,6 +143,96 @@ COMPARISON_DAILY = {
     "ci95_high": "Upper end of the 95% t-interval of the paired difference.",
 }
 
+def _ci(name: str, what: str) -> dict[str, str]:
+    return {name: what, f"{name}_ci95_low": f"Lower end of the 95% t-interval of {name} over replications.",
+            f"{name}_ci95_high": f"Upper end of the 95% t-interval of {name} over replications."}
+
+
+def _kpi(kpi: str, label: str, threshold: str, units: str, usd: str) -> dict[str, str]:
+    return {
+        f"{kpi}_baseline": f"Average baseline {label} over the days after the warm-up (mean over replications); "
+                           f"every {kpi}_ column is empty where the node has no {label} (hubs).",
+        f"{kpi}_threshold": threshold,
+        f"{kpi}_worst_drop": f"Most negative daily paired difference of {label}, scenario - baseline "
+                             "(mean over replications), on or after the disruption's start; 0 when it never drops.",
+        f"{kpi}_worst_drop_ci95_low": "Lower end of the 95% t-interval of the worst day's paired difference.",
+        f"{kpi}_worst_drop_ci95_high": "Upper end of the 95% t-interval of the worst day's paired difference.",
+        f"{kpi}_worst_day": "Day of the worst drop (empty when it never drops).",
+        f"{kpi}_days_below": f"Days after the warm-up with {label} below the threshold, scenario (mean over "
+                             "replications).",
+        **_ci(f"{kpi}_extra_days_below", f"Days below the threshold, scenario - baseline (paired mean)."),
+        f"{kpi}_ttr_days": f"Time to recover: days from the disruption's start until the mean {label} is back within "
+                           "the recovery tolerance of the baseline average and stays there; 0 when it never leaves "
+                           "it; empty when it has not recovered by the end of the horizon.",
+        f"{kpi}_recovered": "False when the KPI is still outside the tolerance on the last day.",
+        f"{kpi}_loss_area": f"Performance-loss area (resilience triangle): sum over days of baseline - scenario "
+                            f"{label} (mean over replications), in {label} x days.",
+        **_ci(f"{kpi}_loss_area_units", units),
+        **_ci(f"{kpi}_loss_area_usd", usd),
+    }
+
+
+RESILIENCE = {
+    "variant": "The variant compared with the baseline: `scenario`, a mitigation, or (stress) a node closure.",
+    "sweep_value": "Value of the swept key (empty without a sweep).",
+    "level": "`network` or `node`.",
+    "key": "Node id (`network` for the network level).",
+    "kind": "supplier, hub, dc or store (`network` for the network level).",
+    "disruption_start_day": "Day the first disruption starts (earliest over replications); time to recover counts "
+                            "from here.",
+    "disruption_end_day": "Day the last disruption ends (latest over replications; the horizon if later).",
+    **_ci("lost_sales_units", "Lost sales: customer units lost, scenario - baseline (paired mean over replications)."),
+    **_ci("lost_margin_usd", "Lost margin: lost units x (price - unit cost), scenario - baseline (paired mean)."),
+    **_ci("profit_at_risk_usd", "Profit at risk: profit lost to the disruption, baseline - scenario (paired mean)."),
+    "profit_at_risk_p95_usd": "95th percentile of the profit lost over replications.",
+    **_kpi("fill_rate", "fill rate",
+           "Fill-rate threshold (the scenario's resilience.fill_rate_threshold, 0.95 by default).",
+           "Units not served from stock because of the disruption: the scenario's demand x the baseline's fill rate - "
+           "the units the scenario served from stock, summed over days.",
+           "Those units at the node's average margin per unit (price - unit cost, weighted by the demand it "
+           "serves)."),
+    **_kpi("days_of_supply", "days of supply",
+           "Days-of-supply threshold: resilience.days_of_supply_threshold (0.5 by default) x the node's average "
+           "baseline days of supply.",
+           "Unit-days of stock short: on-hand units, baseline - scenario, summed over days.",
+           "Those unit-days at the node's average unit cost (USD x days of inventory value short)."),
+}
+
+
+STRESS = {
+    "rank": "1 = the node whose loss for its time to recover costs most (by risk_exposure_index, then node id).",
+    "node": "Node id.",
+    "kind": "supplier, hub, dc or store.",
+    "city": "The node's city (from the network file; empty when not given).",
+    "risk_exposure_index": "impact / the largest impact of any stressed node: the worst node is 1, a node whose "
+                           "closure costs nothing 0.",
+    "impact": "The ranking measure (impact_measure) of the closure at its TTR, for the network, floored at 0.",
+    "impact_measure": "Which column impact is: lost_margin_usd (default), profit_at_risk_usd or lost_sales_units.",
+    "ttr_days": "Time to recover: how long the node was closed (its ttr_days, or --ttr-days).",
+    "ttr_from": "`network file` or `--ttr-days`.",
+    "closure_start_day": "Day every closure starts: the first day after the warm-up.",
+    "horizon_days": "Days simulated after the warm-up (--horizon-days): the longest closure tried.",
+    **_ci("lost_sales_units", "Customer units lost because of the closure at its TTR (network, paired mean)."),
+    **_ci("lost_margin_usd", "Margin of those units, USD (network, paired mean)."),
+    **_ci("profit_at_risk_usd", "Profit lost because of the closure at its TTR, baseline - scenario, USD (network, "
+                                "paired mean)."),
+    "fill_rate_worst_drop": "Worst daily drop of the network fill rate during or after the closure at its TTR "
+                            "(paired mean; a fraction, -0.05 = 5 percentage points).",
+    "stores_below_threshold": "Stores whose fill rate is below the fill-rate threshold (0.95) on significantly more "
+                              "days than in the baseline (resilience.parquet: fill_rate_extra_days_below).",
+    "max_extra_days_below": "The most extra days below the threshold at any of those stores (mean over "
+                            "replications).",
+    "tts_days": "Time to survive: the longest closure (days) after which no day's network fill rate is more than "
+                "tts_threshold below the baseline's; = horizon_days when the network survives the whole horizon.",
+    "tts_censored": "True when the network survives the node's loss for the whole horizon (TTS >= horizon_days).",
+    "days_until_loss": "With the node closed for the whole horizon: days from the closure's start to the first day "
+                       "over the threshold (empty when none).",
+    "tts_probes": "Closure durations simulated for this node (each with every replication).",
+    "tts_threshold": "Largest daily drop of the network fill rate (paired mean, a fraction) a closure may cause and "
+                     "still count as absorbed.",
+    "mitigate": "True when tts_days < ttr_days: losing the node for its time to recover hurts customers.",
+}
+
 FLOWS = {
     **_COMMON,
     "shipment_id": "Shipment number within the run (a shipment has one row per leg).",
@@ -170,8 +260,15 @@ TABLES = {
     "comparison.parquet": ("Paired comparison scenario vs baseline for every KPI.", COMPARISON),
     "comparison_daily.parquet": ("Paired comparison by day, for the review of a disruption's course.",
                                  COMPARISON_DAILY),
+    "resilience.parquet": ("Resilience metrics per variant x (network, node), paired against the baseline over "
+                           "the days after the warm-up (definitions: docs/resilience.md).", RESILIENCE),
     "flows.parquet": ("The shipment log: one row per shipment leg.", FLOWS),
+    "stress.parquet": ("`twin stress` only: one row per stressed node, ranked by risk exposure (definitions: "
+                       "docs/resilience.md).", STRESS),
 }
+
+#: The tables of every report folder (``twin stress`` adds ``stress.parquet``).
+RUN_TABLES = [name for name in TABLES if name != "stress.parquet"]
 
 
 def markdown() -> str:

@@ -225,6 +225,8 @@ class Node(Strict):
     """Stores: customer demand per SKU per day."""
     policy: Policy | None = None
     """Stores and DCs: replenishment policy (default: base stock for a 95% service level)."""
+    ttr_days: Positive | None = None
+    """Time to recover: days the node needs to be back at full function after it is lost; ``twin stress`` closes it this long (``--ttr-days`` overrides)."""
 
 
 class Expedite(Strict):

@@ -279,6 +279,17 @@ class Mitigation(Strict):
     """Key paths and values, e.g. ``network.nodes.dc-joliet.policy.service_level: 0.99`` or ``reroute: cheapest``."""
 
 
+class Resilience(Strict):
+    """Thresholds of the resilience metrics (``resilience.parquet``, the review page)."""
+
+    fill_rate_threshold: Annotated[float, Field(gt=0, le=1)] = 0.95
+    """Fill rate below which a day counts as a day below threshold (time below threshold)."""
+    days_of_supply_threshold: Annotated[float, Field(gt=0, le=1)] = 0.5
+    """Share of a node's average baseline days of supply below which a day counts as below threshold."""
+    recovery_tolerance: Annotated[float, Field(gt=0, lt=1)] = 0.02
+    """A KPI has recovered when it is back within this share of the baseline and stays there."""
+
+
 class ScenarioFile(Strict):
     """A stress test: a network, a horizon, replications, disruptions, levers."""
 
@@ -308,6 +319,8 @@ class ScenarioFile(Strict):
     """Levers, each simulated as one more variant."""
     sweep: dict[str, list[float]] | None = None
     """One key path and its values, e.g. ``disruptions.closure.duration_days: [1, 2, 4, 7]``."""
+    resilience: Resilience = Resilience()
+    """Thresholds of the resilience metrics (time below threshold, time to recover)."""
 
     @model_validator(mode="after")
     def _checks(self):
