@@ -7,6 +7,14 @@ Generates the network with ``twin generate`` (deterministic; cached under
 process, and records wall time, peak memory (RSS) and the engine's breakdown
 of a day by part, next to the array-pass floor measured on this machine: one
 pass over stores x SKUs values, and a day's uniform and Poisson draws.
+The floor of a day is one uniform draw per store x SKU position (the engine
+draws exactly that, for common random numbers) plus one pass over them; the
+result says how many times that floor a simulated day costs.
+
+Peak RSS is that of the ``twin run`` process alone (``os.wait4``; generating
+the network runs in another process). The load average before and after and
+the machine are recorded with the numbers: the machine is shared, and a load
+above its 2 cores inflates wall times.
 Results go to ``benchmarks/results/scale-<stores>x<skus>.json``; the recorded
 numbers are in ``benchmarks/README.md``.
 """
@@ -14,10 +22,10 @@ numbers are in ``benchmarks/README.md``.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import time
@@ -38,12 +46,30 @@ def floor(n: int) -> dict:
                      ("uniform float32 draws", lambda: rng.random(n, dtype=np.float32)),
                      ("numpy Poisson draws (mean 0.14)", lambda: rng.poisson(0.14, n))):
         times = []
-        for _ in range(3):
+        for _ in range(5):
             t = time.perf_counter()
             fn()
             times.append(time.perf_counter() - t)
         best[name] = round(min(times), 4)
     return best
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                              cwd=HERE).stdout.strip()
+    except OSError:
+        return "unknown"
 
 
 def main() -> None:
@@ -60,24 +86,43 @@ def main() -> None:
                                str(args.skus), "--seed", str(args.seed), "--horizon-days", str(args.days),
                                "--overwrite"], check=True)
     out = HERE / ".cache" / "report"
+    load_before = os.getloadavg()
     started = time.perf_counter()
-    subprocess.run(twin + ["run", str(cache / "baseline.yaml"), "--out", str(out), "--overwrite", "--quiet",
-                           "--workers", "1"], check=True)
+    child = subprocess.Popen(twin + ["run", str(cache / "baseline.yaml"), "--out", str(out), "--overwrite",
+                                     "--quiet", "--workers", "1"])
+    _, status, usage = os.wait4(child.pid, 0)
     wall = time.perf_counter() - started
-    peak_gb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 / 1024
+    load_after = os.getloadavg()
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode:
+        raise SystemExit(f"twin run failed with exit code {child.returncode}")
+    peak_gb = usage.ru_maxrss / 1024 / 1024  # kB -> GiB; the twin run process (and its children) only
     manifest = json.loads((out / "manifest.json").read_text())
     engine = manifest["engine_seconds"]
     n = args.stores * args.skus
+    floors = floor(n)
+    per_day = engine["per_replication"] / args.days
+    floor_day = floors["uniform float32 draws"] + floors["one pass (int32 add in place)"]
     result = {
         "network": f"{args.stores} stores x {args.skus} SKUs = {n:,} SKU-locations, {args.days} days",
+        "date_utc": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M"),
+        "commit": commit(),
         "wall_seconds_twin_run": round(wall, 1),
+        "wall_seconds_in_manifest": manifest.get("wall_seconds"),
+        "cpu_seconds_twin_run": round(usage.ru_utime + usage.ru_stime, 1),
         "peak_rss_gb": round(peak_gb, 2),
         "simulation_seconds": engine["per_replication"],
-        "simulation_seconds_per_day": round(engine["per_replication"] / args.days, 4),
+        "simulation_seconds_per_day": round(per_day, 4),
         "by_part_seconds": engine["by_part_per_replication"],
-        "floor_seconds_per_array_operation": floor(n),
-        "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
-                    "python": platform.python_version(), "load_average_at_end": os.getloadavg()},
+        "by_part_seconds_per_day": {k: round(v / args.days, 4) for k, v in engine["by_part_per_replication"].items()},
+        "floor_seconds_per_array_operation": floors,
+        "floor_seconds_per_day (uniform draws + one pass)": round(floor_day, 4),
+        "engine_day_over_floor_day": round(per_day / floor_day, 1) if floor_day > 0 else None,
+        "machine": {"cpu": cpu_model(), "cores": os.cpu_count(),
+                    "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+                    "python": platform.python_version(), "numpy": np.__version__, "platform": platform.platform(),
+                    "load_average_before": [round(x, 2) for x in load_before],
+                    "load_average_after": [round(x, 2) for x in load_after]},
     }
     target = HERE / "results" / f"scale-{args.stores}x{args.skus}.json"
     target.parent.mkdir(exist_ok=True)
