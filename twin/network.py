@@ -199,6 +199,8 @@ def _upstream_candidates(graph: nx.DiGraph, kinds: dict[str, str], node_id: str)
 
 def _route(graph: nx.DiGraph, kinds: dict[str, str], source: str, child: str) -> list[str] | None:
     """The quickest path from ``source`` to ``child`` through hubs only, avoiding backup lanes if possible."""
+    if not any(kinds.get(n) == "hub" for n in graph.successors(source)):  # only a direct lane can connect them
+        return [source, child] if graph.has_edge(source, child) else None
     allowed = {source, child} | {n for n, k in kinds.items() if k == "hub"}
     sub = graph.subgraph(allowed)
     regular = nx.subgraph_view(sub, filter_edge=lambda a, b: not sub.edges[a, b]["backup"])

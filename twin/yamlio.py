@@ -74,11 +74,20 @@ class _Loader(yaml.SafeLoader):
     """Safe loader; duplicate keys are reported instead of silently merged."""
 
 
+# Parsing (text -> nodes with line marks) uses libyaml when PyYAML has it: about 10x faster on large files.
+_Parser = yaml.CSafeLoader if getattr(yaml, "__with_libyaml__", False) else yaml.SafeLoader
+
+
+class _NodeLoader(_Parser):  # type: ignore[valid-type, misc]
+    """Parser and resolver only; values are built by :class:`_Loader` from its nodes."""
+
+
 # YAML 1.1 (PyYAML) reads ``7e-05`` as text; read exponent numbers without a dot as numbers, as YAML 1.2 does.
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
-    list("-+0123456789"))
+for _cls in (_Loader, _NodeLoader):
+    _cls.add_implicit_resolver(
+        "tag:yaml.org,2002:float",
+        re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+        list("-+0123456789"))
 
 
 def _construct(loader: _Loader, node: yaml.Node, path: PathKey, lines: dict,
@@ -128,7 +137,7 @@ def load_yaml(path: str | Path) -> YamlDocument:
         raise ProblemList([Problem(filename, 0, "file not found; check the path")]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ProblemList([Problem(filename, 0, f"cannot read the file ({exc})")]) from None
-    loader = _Loader(text)
+    loader = _NodeLoader(text)
     try:
         root = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:

@@ -79,7 +79,9 @@ class DirectShipping:
         column = np.minimum(depart.astype(np.int64), sh.transit.shape[1] - 1)
         transit = sh.transit[lane, column]
         factor = np.ones(n)
-        for j in np.unique(lane):
+        changed = (dz.transit.keys() | dz.fuel.keys() | dz.cost.keys()) if (dz.transit or dz.fuel or dz.cost) else ()
+        for j in (np.intersect1d(np.unique(lane), np.fromiter(changed, dtype=np.int64)) if changed else ()):
+            j = int(j)
             changes, fuel, whole = dz.transit.get(j), dz.fuel.get(j), dz.cost.get(j)
             if not (changes or fuel or whole):
                 continue
@@ -108,19 +110,17 @@ class DirectShipping:
         for i in np.flatnonzero(live & ~today):  # supplier shipments leaving on a later day
             a, b = starts[i], ends[i]
             st.charge_transport(float(day), depart[i], int(child[i]), float(cost[i]), cols[a:b], share[a:b])
-        k = first
-        for i in np.flatnonzero(live):
-            j = int(lane[i])
-            if self.fixed[j]:
-                key = (j, int(math.floor(depart[i] + 1e-9)), False)
-                group = st.lane_days.get(key)
-                if group is None:
-                    group = st.lane_days[key] = {"fixed": self.fixed[j] * factor[i], "legs": []}
-                a, b = starts[i], ends[i]
-                group["legs"].append((k, int(child[i]), weight[i] if weight[i] > 0 else units[i], cols[a:b],
-                                      share[a:b]))
-            k += 1
         live_idx = np.flatnonzero(live)
+        charged = self.fixed[lane[live_idx]] != 0  # legs that share a fixed charge per lane and day
+        for k, i in zip((first + np.flatnonzero(charged)).tolist(), live_idx[charged].tolist()):
+            j = int(lane[i])
+            key = (j, int(math.floor(depart[i] + 1e-9)), False)
+            group = st.lane_days.get(key)
+            if group is None:
+                group = st.lane_days[key] = {"fixed": self.fixed[j] * factor[i], "legs": []}
+            a, b = starts[i], ends[i]
+            group["legs"].append((k, int(child[i]), weight[i] if weight[i] > 0 else units[i], cols[a:b],
+                                  share[a:b]))
         lanes = m.lanes
         log["shipment_id"].extend(ids[live_idx].tolist())
         log["leg"].extend([0] * len(live_idx))
