@@ -22,19 +22,11 @@ import resource
 import tempfile
 import time
 from pathlib import Path
+from benchmarks.machine import cpu_model
 
 SCENARIO = Path("scenarios/us-hub-closure-48h.yaml")
 TARGET_SECONDS = 120.0
 
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def cpu_seconds() -> float:

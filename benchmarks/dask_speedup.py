@@ -32,18 +32,10 @@ import time
 from pathlib import Path
 
 import numpy as np
+from benchmarks.machine import cpu_model
 
 HERE = Path(__file__).resolve().parent
 
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def fingerprint(results) -> np.ndarray:

@@ -18,9 +18,7 @@ child's peak RSS. Points are run ``--repeats`` times and the fastest kept.
 Seconds per simulated day are fitted by least squares as a + b x SKU-locations
 (stores x SKUs) over all points; the fit, its R² and the per-series fits go to
 ``benchmarks/results/scaling.json``, the chart to ``benchmarks/scaling.png``
-(needs matplotlib, which is not a twin dependency: use the benchmark venv of
-``benchmarks/requirements-supplynetpy.txt``; without it the JSON is written
-and the chart skipped with a message).
+(drawn with matplotlib, a twin dependency for the review page's charts).
 """
 
 from __future__ import annotations
@@ -36,20 +34,12 @@ import time
 from pathlib import Path
 
 import numpy as np
+from benchmarks.machine import cpu_model
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "scaling.json"
 CHART = HERE / "scaling.png"
 
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def network(stores: int, skus: int, seed: int, days: int) -> Path:

@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import platform
 import statistics
@@ -56,20 +55,12 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from benchmarks.machine import cpu_model
 
 HERE = Path(__file__).resolve().parent
 SETUP = ("python3 -m venv .venv-bench && "
          ".venv-bench/bin/pip install -e . -r benchmarks/requirements-supplynetpy.txt")
 
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def machine() -> dict:

@@ -189,7 +189,7 @@ def render(runs: list[H.CaseRun], days: int, wall: float, workers: int, z: float
         f"* Wall time: {wall / 60:.1f} min with {workers} worker processes; CPU time summed over cases "
         f"{cpu / 60:.1f} min, so about {cpu / 60 / workers:.0f} min on an otherwise idle machine "
         f"(1-minute load average at start and end: {loads}; other work shares this machine)",
-        f"* Cost per counted day (CPU, both variants the twin always simulates): "
+        "* Cost per counted day (CPU, both variants the twin always simulates): "
         + "; ".join(f"`{r.case}` {1000 * r.cpu_seconds / max(r.days, 1):.2f} ms" for r in runs
                     if r.case in ("bs-poisson", "serial-ex6.1", "hub-little")),
         f"* Machine: {H.machine()}",

@@ -17,7 +17,7 @@ from twin.geo import haversine_km
 from twin.model import STOCK, STORE, SUPPLIER, DurationSpec, LaneInfo, Model, SupplyGroup, SupplyLink, Tier
 from twin.problems import Problem, ProblemList
 from twin.schema.messages import problems_from_error
-from twin.schema.network import NetworkFile, Node, Sku
+from twin.schema.network import NetworkFile, Sku
 from twin.tables import SkuValues, TableCache, sha256_of
 from twin.yamlio import YamlDocument, load_yaml
 

@@ -160,7 +160,7 @@ def _kpi(kpi: str, label: str, threshold: str, units: str, usd: str) -> dict[str
         f"{kpi}_worst_day": "Day of the worst drop (empty when it never drops).",
         f"{kpi}_days_below": f"Days after the warm-up with {label} below the threshold, scenario (mean over "
                              "replications).",
-        **_ci(f"{kpi}_extra_days_below", f"Days below the threshold, scenario - baseline (paired mean)."),
+        **_ci(f"{kpi}_extra_days_below", "Days below the threshold, scenario - baseline (paired mean)."),
         f"{kpi}_ttr_days": f"Time to recover: days from the disruption's start until the mean {label} is back within "
                            "the recovery tolerance of the baseline average and stays there; 0 when it never leaves "
                            "it; empty when it has not recovered by the end of the horizon.",

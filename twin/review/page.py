@@ -24,7 +24,6 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 import twin
 from twin.review import charts
