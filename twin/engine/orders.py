@@ -89,6 +89,21 @@ def _merge(pos: np.ndarray, col: np.ndarray, qty: np.ndarray) -> Orders:
     return Orders(pos[starts], col[starts], np.add.reduceat(qty, starts))
 
 
+def _merge_pair(pos: np.ndarray, col: np.ndarray, qty_a: np.ndarray, qty_b: np.ndarray) -> tuple[Orders, Orders]:
+    """:func:`_merge` of two quantities on the same (link position, SKU) pairs, sorting once."""
+    if len(pos) == 0:
+        return Orders(), Orders()
+    key = pos.astype(np.int64) * (int(col.max()) + 1) + col
+    order = np.argsort(key, kind="stable")
+    key, pos, col, qty_a, qty_b = key[order], pos[order], col[order], qty_a[order], qty_b[order]
+    first = np.concatenate([[True], key[1:] != key[:-1]])
+    if first.all():
+        return Orders(pos, col, qty_a), Orders(pos, col, qty_b)
+    starts = np.flatnonzero(first)
+    pos, col = pos[starts], col[starts]
+    return Orders(pos, col, np.add.reduceat(qty_a, starts)), Orders(pos, col, np.add.reduceat(qty_b, starts))
+
+
 def source_plans(model: Model) -> dict[int, SourcePlan]:
     """One :class:`SourcePlan` per node that other nodes order from."""
     by_source: dict[int, list[SupplyLink]] = {}
@@ -255,8 +270,9 @@ def fill_orders(state: State, plan: SourcePlan, day: int, ship: Dispatch, capaci
     t["shipped_units"][src] += shipped_total.sum()
     if unlimited_stock:
         t["received_units"][src] += shipped_total.sum()  # suppliers make what they ship
-    left = _merge(np.concatenate([old.pos, new.pos]), np.concatenate([old.col, new.col]),
-                  np.concatenate([old.qty - ship_old, new.qty - ship_new]))
+    left, shipped = _merge_pair(np.concatenate([old.pos, new.pos]), np.concatenate([old.col, new.col]),
+                                np.concatenate([old.qty - ship_old, new.qty - ship_new]),
+                                np.concatenate([ship_old, ship_new]))
     keep = left.qty > 0
     left = Orders(left.pos[keep], left.col[keep], left.qty[keep])
     if m.lost_sales[src]:
@@ -270,8 +286,6 @@ def fill_orders(state: State, plan: SourcePlan, day: int, ship: Dispatch, capaci
     else:
         plan.backlog = left
         state.backorders[src, cols] = np.bincount(where[left.col], weights=left.qty, minlength=len(cols))
-    shipped = _merge(np.concatenate([old.pos, new.pos]), np.concatenate([old.col, new.col]),
-                     np.concatenate([ship_old, ship_new]))
     moving = shipped.qty > 0
     pos, col, qty = shipped.pos[moving], shipped.col[moving], shipped.qty[moving]
     if len(qty) == 0:
