@@ -135,3 +135,18 @@ def test_stress_without_ttr_is_a_located_input_error(write, tmp_path):
     assert result.exit_code == 2
     assert f"{network}:6: hub 'hub' has no 'ttr_days'" in result.output
     assert "Traceback" not in result.output and not (tmp_path / "x").exists()
+
+
+def test_stress_cli_prints_the_ranking_with_whole_node_names(write, tmp_path):
+    network = write("toy.yaml", TOY)
+    result = CliRunner().invoke(cli, ["stress", str(network), "--out", str(tmp_path / "s"), "--replications", "2",
+                                      "--horizon-days", "20", "--warmup-days", "3", "--workers", "1", "--no-review"],
+                                terminal_width=80)
+    assert result.exit_code == 0, result.output
+    stress = pd.read_parquet(tmp_path / "s" / "stress.parquet")
+    rows = [line.split() for line in result.output.splitlines()]
+    ranked = [r for r in rows if len(r) >= 3 and r[0].isdigit() and r[1] in set(stress["node"])]
+    # One row per node, in rank order, names whole; the supplier (TTS 3 < TTR 5) is flagged, the hub is not.
+    assert [r[1] for r in ranked] == stress.sort_values("rank")["node"].tolist()
+    flagged = {r[1] for r in ranked if r[-1] == "yes"}
+    assert flagged == set(stress.loc[stress["mitigate"], "node"]) and "sup" in flagged and "hub" not in flagged

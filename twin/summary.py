@@ -6,6 +6,7 @@ import math
 
 import pandas as pd
 from rich.console import Console
+from rich import box
 from rich.table import Table
 
 from twin.run import Report
@@ -136,15 +137,19 @@ def print_stress_summary(report, console: Console) -> None:
                   f"{m['replications']} replications, seed {m['seed']}, {st['simulations']} simulations, "
                   f"{m['wall_seconds']:.1f} s")
     table = Table(title=f"Risk exposure (impact: {st['impact']} of a closure for the node's TTR)",
-                  title_justify="left")
-    for col in ("rank", "node", "kind", "REI", "lost margin USD (95% CI)", "profit at risk USD", "TTR", "TTS", ""):
-        table.add_column(col, justify="left" if col in ("node", "kind", "") else "right")
+                  title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False,
+                  collapse_padding=True)
+    # Fits 80 columns with the US network's node names: the CI's half-width goes under the lost margin.
+    for col in ("rank", "node", "kind", "REI", "lost margin USD\n± 95% CI", "profit at\nrisk USD", "TTR", "TTS",
+                "mitigate"):
+        table.add_column(col, justify="left" if col in ("node", "kind", "mitigate") else "right",
+                         no_wrap=col == "node")
     for _, r in s.iterrows():
-        ci = (f" [{r['lost_margin_usd_ci95_low']:,.0f}, {r['lost_margin_usd_ci95_high']:,.0f}]"
-              if not math.isnan(r["lost_margin_usd_ci95_low"]) else "")
+        ci = (f"\n± {(r['lost_margin_usd_ci95_high'] - r['lost_margin_usd_ci95_low']) / 2:,.0f}"
+              if not math.isnan(r["lost_margin_usd_ci95_low"]) else "")  # the interval is mean ± t x se
         tts = ("≥" if r["tts_censored"] else "") + f"{r['tts_days']:g}"
         table.add_row(str(r["rank"]), r["node"], r["kind"], f"{r['risk_exposure_index']:.3f}",
                       f"{r['lost_margin_usd']:,.0f}{ci}", f"{r['profit_at_risk_usd']:,.0f}", f"{r['ttr_days']:g}",
-                      tts, "[red]TTS < TTR[/red]" if r["mitigate"] else "")
+                      tts, "[red]yes[/red]" if r["mitigate"] else "")
     console.print(table)
     console.print(f"Report: [bold]{report.path}[/bold]  (open {report.path / 'review.html'} in a browser)")
