@@ -52,3 +52,22 @@ replications: 2
 seed: 3
 disruptions: []
 """
+
+# A store behind two hubs; the second hub's lanes are a dearer backup (rerouting tests).
+TWO_HUBS_NETWORK = """
+name: two-hubs
+skus: [{id: a, unit_cost: 1, price: 2, weight_kg: 1}]
+nodes:
+  - {id: sup, kind: supplier}
+  - {id: hub-1, kind: hub}
+  - {id: hub-2, kind: hub}
+  - id: store
+    kind: store
+    demand: {dist: deterministic, mean: 3}
+    policy: {type: base_stock, level: 12}
+lanes:
+  - {from: sup, to: hub-1, transit_days: 1, cost_per_shipment: 10}
+  - {from: hub-1, to: store, transit_days: 1, cost_per_shipment: 10}
+  - {from: sup, to: hub-2, transit_days: 1, cost_per_shipment: 25, backup: true}
+  - {from: hub-2, to: store, transit_days: 1, cost_per_shipment: 25, backup: true}
+"""

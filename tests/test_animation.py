@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from tests import browser
-from tests.conftest import SCENARIOS
+from tests.conftest import SCENARIOS, TWO_HUBS_NETWORK
 from twin.animation import AnimationOptions, render_animation
 from twin.animation import style
 from twin.cli import cli
@@ -233,27 +233,8 @@ def test_chromium_refuses_salabims_own_mp4v_so_the_check_means_something(report,
     assert seen.get("error") == 4  # MEDIA_ERR_SRC_NOT_SUPPORTED: mp4v is not a browser codec
 
 
-TWO_HUBS = """
-name: two-hubs
-skus: [{id: a, unit_cost: 1, price: 2, weight_kg: 1}]
-nodes:
-  - {id: sup, kind: supplier}
-  - {id: hub-1, kind: hub}
-  - {id: hub-2, kind: hub}
-  - id: store
-    kind: store
-    demand: {dist: deterministic, mean: 3}
-    policy: {type: base_stock, level: 12}
-lanes:
-  - {from: sup, to: hub-1, transit_days: 1, cost_per_shipment: 10}
-  - {from: hub-1, to: store, transit_days: 1, cost_per_shipment: 10}
-  - {from: sup, to: hub-2, transit_days: 1, cost_per_shipment: 25, backup: true}
-  - {from: hub-2, to: store, transit_days: 1, cost_per_shipment: 25, backup: true}
-"""
-
-
 def test_rerouted_shipments_are_orange_on_a_network_without_coordinates(write, tmp_path):
-    write("net.yaml", TWO_HUBS)
+    write("net.yaml", TWO_HUBS_NETWORK)
     scenario = write("s.yaml", "name: reroute\nnetwork: net.yaml\nhorizon_days: 14\nwarmup_days: 0\n"
                                "replications: 1\nseed: 4\nreroute: cheapest\ndisruptions:\n"
                                "  - {type: node_closure, node: hub-1, start_day: 5, duration_days: 4}\n")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.conftest import TOY_NETWORK
+from tests.conftest import TOY_NETWORK, TWO_HUBS_NETWORK
 from twin.runplan import Plan, run_replication
 from twin.scenario import load_scenario
 
@@ -230,23 +230,7 @@ def test_chained_event_starts_when_the_first_ends(write):
 
 
 def test_rerouting_takes_the_open_path_and_pays_for_it(write):
-    net = """
-name: two-hubs
-skus: [{id: a, unit_cost: 1, price: 2, weight_kg: 1}]
-nodes:
-  - {id: sup, kind: supplier}
-  - {id: hub-1, kind: hub}
-  - {id: hub-2, kind: hub}
-  - id: store
-    kind: store
-    demand: {dist: deterministic, mean: 3}
-    policy: {type: base_stock, level: 12}
-lanes:
-  - {from: sup, to: hub-1, transit_days: 1, cost_per_shipment: 10}
-  - {from: hub-1, to: store, transit_days: 1, cost_per_shipment: 10}
-  - {from: sup, to: hub-2, transit_days: 1, cost_per_shipment: 25, backup: true}
-  - {from: hub-2, to: store, transit_days: 1, cost_per_shipment: 25, backup: true}
-"""
+    net = TWO_HUBS_NETWORK
     closure = "  - {type: node_closure, node: hub-1, start_day: 5, duration_days: 4}"
     wait, s = run(write, net, closure)
     reroute, _ = run(write, net, closure, extra="reroute: cheapest\n")

@@ -34,13 +34,7 @@ def execute(plan: Plan, workers: int, scheduler: str | None = None, stage: Path 
     """
     from dask.distributed import Client, as_completed
 
-    done: dict[int, list] = {}
-    if stage is not None and resume:
-        for r in staging.finished(stage):
-            if r < plan.replications:
-                done[r] = staging.load(stage, r)
-                if on_done:
-                    on_done(r)
+    done = staging.reload(stage, plan.replications, resume, on_done)
     todo = [r for r in range(plan.replications) if r not in done]
     if todo:
         cluster = None if scheduler else local_cluster(workers)

@@ -100,12 +100,8 @@ def execute(plan: Plan, workers: int | None = None, on_done: Callable[[int], Non
         raise ValueError("execute: reduce cannot be combined with stage (the stage keeps whole results)")
     workers = default_workers() if workers is None else max(1, workers)
     results: list[list[RunResult] | None] = [None] * plan.replications
-    if stage is not None and resume:
-        for r in staging.finished(stage):
-            if r < plan.replications:
-                results[r] = staging.load(stage, r)
-                if on_done:
-                    on_done(r)
+    for r, result in staging.reload(stage, plan.replications, resume, on_done).items():
+        results[r] = result
     todo = [r for r in range(plan.replications) if results[r] is None]
 
     def finish(r: int, result: list[RunResult]) -> None:

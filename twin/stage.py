@@ -15,6 +15,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -90,3 +91,20 @@ def load(stage: Path, replication: int) -> list[RunResult]:
                              flows={c: f[c].to_numpy() for c in f.columns if c != "variant"},
                              seconds=float(d["seconds"].iloc[0]) if len(d) else 0.0))
     return out
+
+
+def reload(stage: Path | None, replications: int, resume: bool,
+           on_done: Callable[[int], None] | None = None) -> dict[int, list[RunResult]]:
+    """With ``resume``, the finished replications (below ``replications``) read back from ``stage``.
+
+    ``on_done(replication)`` is called for each, as for a replication just run.
+    """
+    done: dict[int, list[RunResult]] = {}
+    if stage is None or not resume:
+        return done
+    for r in finished(stage):
+        if r < replications:
+            done[r] = load(stage, r)
+            if on_done:
+                on_done(r)
+    return done

@@ -72,25 +72,13 @@ def serve_customers(state: State, flat: np.ndarray, demand: np.ndarray, day: int
     revenue = filled * price
     penalty = lost * block.take(m.lost_sale_cost, flat, rows, cols) if lost.any() else np.zeros_like(lost)
     margin = lost * (price - m.unit_cost[cols])
-    n = m.n_nodes
-    t = state.today
-    t["demand_units"] += np.bincount(rows, weights=demand, minlength=n)
-    t["filled_from_stock_units"] += np.bincount(rows, weights=filled, minlength=n)
-    t["sold_units"] += np.bincount(rows, weights=filled, minlength=n)
-    t["lost_units"] += np.bincount(rows, weights=lost, minlength=n)
-    t["revenue_usd"] += np.bincount(rows, weights=revenue, minlength=n)
-    t["lost_margin_usd"] += np.bincount(rows, weights=margin, minlength=n)
-    t["lost_sale_cost_usd"] += np.bincount(rows, weights=penalty, minlength=n)
-    if state.counting(day):
-        k = m.n_skus
-        s = state.sku
-        s["demand_units"] += np.bincount(cols, weights=demand, minlength=k)
-        s["filled_from_stock_units"] += np.bincount(cols, weights=filled, minlength=k)
-        s["sold_units"] += np.bincount(cols, weights=filled, minlength=k)
-        s["lost_units"] += np.bincount(cols, weights=lost, minlength=k)
-        s["revenue_usd"] += np.bincount(cols, weights=revenue, minlength=k)
-        s["lost_sale_cost_usd"] += np.bincount(cols, weights=penalty, minlength=k)
-        s["lost_margin_usd"] += np.bincount(cols, weights=margin, minlength=k)
+    amounts = {"demand_units": demand, "filled_from_stock_units": filled, "sold_units": filled, "lost_units": lost,
+               "revenue_usd": revenue, "lost_margin_usd": margin, "lost_sale_cost_usd": penalty}
+    counting = state.counting(day)
+    for name, weights in amounts.items():  # per node today; per SKU over the KPI days
+        state.today[name] += np.bincount(rows, weights=weights, minlength=m.n_nodes)
+        if counting:
+            state.sku[name] += np.bincount(cols, weights=weights, minlength=m.n_skus)
 
 
 def review(state: State, day: int, ordering: Ordering, forecasts, protection: np.ndarray) -> None:
