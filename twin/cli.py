@@ -99,14 +99,14 @@ def run(scenario: Path, out, replications, seed, workers, overwrite, settings, u
     from twin.scenario import load_scenario
     from twin.summary import print_summary
 
+    if resume and out is None:
+        raise click.UsageError("--resume needs --out (the folder of the interrupted run)")
     loaded = load_scenario(scenario, settings)
     total = replications or loaded.spec.replications
     columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("replications"), TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn()]
     with Progress(*columns, console=err_console, disable=quiet, transient=False) as bar:
         task = bar.add_task(f"{loaded.name}", total=total)
-        if resume and out is None:
-            raise click.UsageError("--resume needs --out (the folder of the interrupted run)")
         report = run_scenario(scenario, out=out, replications=replications, seed=seed, workers=workers,
                               overwrite=overwrite, scenario=loaded, settings=settings, dask=use_dask,
                               scheduler=scheduler, resume=resume, review=not no_review,

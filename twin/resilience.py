@@ -262,15 +262,18 @@ def resilience_table(runs: Runs, seed: int, thresholds: Thresholds | None = None
     H, W = runs.horizon_days, runs.warmup_days
     days = np.arange(W, H)
     frames = []
+    baselines: dict[int, dict] = {}  # many variants share one baseline (stress: every closure)
     for b, i, v in pairs(runs):
         base_model = runs.variants[b].model
         start, end = disruption_window(v, seed, len(runs.results), H, W)
-        base = _level_series(base_model, runs.of(b), slice(W, H))
+        if b not in baselines:
+            baselines[b] = {"series": _level_series(base_model, runs.of(b), slice(W, H)),
+                            "values": unit_values(base_model)}
+        base, values = baselines[b]["series"], baselines[b]["values"]
         scen = _level_series(v.model, runs.of(i), slice(W, H))
         if v.model.node_ids != base_model.node_ids:   # a lever that reorders the nodes: align to the baseline
             order = np.array([v.model.row(n) for n in base_model.node_ids])
             scen["node"] = _Series(**{k: getattr(scen["node"], k)[:, :, order] for k in _Series.__dataclass_fields__})
-        values = unit_values(base_model)
         for level, keys, kinds, sel in (("network", ["network"], ["network"], slice(-1, None)),
                                         ("node", base_model.node_ids, base_model.kinds, slice(0, -1))):
             row: dict[str, object] = {

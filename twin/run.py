@@ -111,6 +111,8 @@ def run_scenario(path: str | Path, out: str | Path | None = None, replications: 
     twin.problems.ProblemList
         If the scenario or its network is invalid (nothing is written).
     """
+    if resume and out is None:
+        raise ValueError("resume needs out: the folder of the interrupted run")
     started = time.perf_counter()
     scenario = scenario or load_scenario(path, settings)
     spec = scenario.spec

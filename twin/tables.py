@@ -70,7 +70,8 @@ class SkuValues:
     sku_index: dict[str, int]
     cache: TableCache
     problems: list[Problem]
-    _mapped: dict = field(default_factory=dict)  # (table, column, node) -> (index, values, ok)
+    _mapped: dict = field(default_factory=dict)  # (table, column, node, allow_negative) -> (index, values)
+    _catalogue: pd.Index | None = None           # SKU ids in catalogue order, built on first use
 
     def resolve(self, value: Any, loc: tuple, column: str, node_id: str,
                 default: float, allow_negative: bool = False) -> np.ndarray:
@@ -129,8 +130,9 @@ class SkuValues:
             line_offset = 2 if path.suffix.lower() == ".csv" else 1
             skus = rows["sku"].astype(str).to_numpy()
             values = pd.to_numeric(rows[column], errors="coerce").to_numpy(dtype=np.float64)
-            catalogue = pd.Index(list(self.sku_index.keys()))
-            index = catalogue.get_indexer(skus).astype(np.int64)
+            if self._catalogue is None:
+                self._catalogue = pd.Index(list(self.sku_index.keys()))
+            index = self._catalogue.get_indexer(skus).astype(np.int64)
             bad = np.flatnonzero(index < 0)
             for i in bad[:20]:
                 self.problems.append(Problem(

@@ -40,8 +40,6 @@ class DirectShipping:
             self.lane[link.index] = j
             if math.isinf(m.lanes[j].capacity) and j not in blocked and np.isnan(m.expedite_below[link.child]):
                 self.eligible[link.index] = True
-        self.child = np.array([link.child for link in m.links], dtype=np.int64)
-        self.source = np.array([link.source for link in m.links], dtype=np.int64)
         lanes = m.lanes
         self.fixed = np.array([ln.cost_per_shipment for ln in lanes])
         km = np.array([0.0 if np.isnan(ln.distance_km) else ln.distance_km for ln in lanes])
@@ -49,6 +47,7 @@ class DirectShipping:
         self.per_kg = np.array([ln.cost_per_kg_km for ln in lanes]) * km
         self.mean = np.array([ln.transit.mean for ln in lanes])
         self.supplier = np.array([k == "supplier" for k in m.kinds])
+        self.lane_source = np.array([ln.source for ln in lanes], dtype=np.int64)
 
     def ship(self, links: np.ndarray, starts: np.ndarray, ends: np.ndarray, cols: np.ndarray, qty: np.ndarray,
              day: int) -> None:
@@ -59,7 +58,7 @@ class DirectShipping:
         units = np.add.reduceat(qty, starts)
         entry_kg = qty * m.weight_kg[cols]
         weight = np.add.reduceat(entry_kg, starts)
-        child, source, lane = self.child[links], self.source[links], self.lane[links]
+        child, source, lane = st.link_child[links], st.link_source[links], self.lane[links]
         # Purchase: units leaving a supplier, charged to the receiving node when filled.
         from_supplier = self.supplier[source]
         if from_supplier.any():
@@ -121,11 +120,10 @@ class DirectShipping:
             a, b = starts[i], ends[i]
             group["legs"].append((k, int(child[i]), weight[i] if weight[i] > 0 else units[i], cols[a:b],
                                   share[a:b]))
-        lanes = m.lanes
         log["shipment_id"].extend(ids[live_idx].tolist())
         log["leg"].extend([0] * len(live_idx))
         log["link"].extend(links[live_idx].tolist())
-        log["from_row"].extend([lanes[j].source for j in lane[live_idx]])
+        log["from_row"].extend(self.lane_source[lane[live_idx]].tolist())
         log["to_row"].extend(child[live_idx].tolist())
         log["lane"].extend(lane[live_idx].tolist())
         log["depart_time"].extend(depart[live_idx].tolist())
@@ -140,4 +138,4 @@ class DirectShipping:
         for d in np.unique(usable[live]):
             sel = live & (usable == d)
             on = sel[seg]
-            st.add_receipt_batch(int(d), links[seg[on]], cols[on], qty[on])
+            st.add_receipt(int(d), links[seg[on]], cols[on], qty[on])

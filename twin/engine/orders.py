@@ -64,44 +64,22 @@ class SourcePlan:
         col = np.concatenate([c for _, c, _ in self.new])
         qty = np.concatenate([q for _, _, q in self.new])
         self.new.clear()
-        return _merge(pos, col, qty)
-
-    def owed(self) -> np.ndarray:
-        """Units owed per link (for reports and tests)."""
-        out = np.zeros(len(self.links))
-        np.add.at(out, self.backlog.pos, self.backlog.qty)
-        for p, _, q in self.new:
-            np.add.at(out, p, q)
-        return out
+        return _merge(pos, col, qty)[0]
 
 
-def _merge(pos: np.ndarray, col: np.ndarray, qty: np.ndarray) -> Orders:
-    """Triples sorted by (link position, SKU), duplicates summed."""
-    if len(qty) == 0:
-        return Orders()
-    key = pos.astype(np.int64) * (int(col.max()) + 1) + col
-    order = np.argsort(key, kind="stable")
-    key, pos, col, qty = key[order], pos[order], col[order], qty[order]
-    first = np.concatenate([[True], key[1:] != key[:-1]])
-    if first.all():
-        return Orders(pos, col, qty)
-    starts = np.flatnonzero(first)
-    return Orders(pos[starts], col[starts], np.add.reduceat(qty, starts))
-
-
-def _merge_pair(pos: np.ndarray, col: np.ndarray, qty_a: np.ndarray, qty_b: np.ndarray) -> tuple[Orders, Orders]:
-    """:func:`_merge` of two quantities on the same (link position, SKU) pairs, sorting once."""
+def _merge(pos: np.ndarray, col: np.ndarray, *quantities: np.ndarray) -> tuple[Orders, ...]:
+    """Triples sorted by (link position, SKU), duplicates summed: one :class:`Orders` per quantity array."""
     if len(pos) == 0:
-        return Orders(), Orders()
+        return tuple(Orders() for _ in quantities)
     key = pos.astype(np.int64) * (int(col.max()) + 1) + col
     order = np.argsort(key, kind="stable")
-    key, pos, col, qty_a, qty_b = key[order], pos[order], col[order], qty_a[order], qty_b[order]
+    key, pos, col = key[order], pos[order], col[order]
     first = np.concatenate([[True], key[1:] != key[:-1]])
     if first.all():
-        return Orders(pos, col, qty_a), Orders(pos, col, qty_b)
+        return tuple(Orders(pos, col, qty[order]) for qty in quantities)
     starts = np.flatnonzero(first)
     pos, col = pos[starts], col[starts]
-    return Orders(pos, col, np.add.reduceat(qty_a, starts)), Orders(pos, col, np.add.reduceat(qty_b, starts))
+    return tuple(Orders(pos, col, np.add.reduceat(qty[order], starts)) for qty in quantities)
 
 
 def source_plans(model: Model) -> dict[int, SourcePlan]:
@@ -126,11 +104,9 @@ class Ordering:
             self.position[plan.index] = np.arange(len(plan.index))
         # Fast path: nodes with one group and one link (no category split, no alternates).
         self.simple_link = np.full(model.n_nodes, -1, dtype=np.int64)
-        self.simple_source = np.zeros(model.n_nodes, dtype=np.int64)
         for row, groups in self.groups.items():
             if len(groups) == 1 and len(groups[0].links) == 1 and groups[0].skus.all():
                 self.simple_link[row] = groups[0].links[0]
-                self.simple_source[row] = model.links[groups[0].links[0]].source
         self.group_of = {}  # row -> (K,) index of the group each SKU belongs to (-1: none)
         for row, groups in self.groups.items():
             if self.simple_link[row] >= 0:
@@ -149,11 +125,8 @@ class Ordering:
     def place(self, state: State, rows: np.ndarray, cols: np.ndarray, q: np.ndarray) -> None:
         """Order ``q`` units of SKU ``cols`` for node ``rows`` (element-wise; pairs distinct)."""
         simple = self.simple_link[rows]
-        if (simple >= 0).all() and not state.closed[self.simple_source[rows]].any():
-            sources = self.simple_source[rows]
-            for src in np.unique(sources):
-                sel = sources == src
-                self.plans[int(src)].new.append((self.position[simple[sel]], cols[sel], q[sel]))
+        if (simple >= 0).all() and not state.closed[self.link_source[simple]].any():
+            self._add(simple, cols, q)
             return
         links = np.empty(len(rows), dtype=np.int64)
         for row in np.unique(rows):
@@ -247,8 +220,8 @@ def fill_orders(state: State, plan: SourcePlan, day: int, ship: Dispatch, capaci
     # Ties (largest remainder) go to the earlier link, then the lower SKU: the dense rule's order.
     tie_old, tie_new = old.pos * k + old.col, new.pos * k + new.col
     if state.closed[src]:
-        plan.backlog = _merge(np.concatenate([old.pos, new.pos]), np.concatenate([old.col, new.col]),
-                              np.concatenate([old.qty, new.qty]))
+        plan.backlog, = _merge(np.concatenate([old.pos, new.pos]), np.concatenate([old.col, new.col]),
+                               np.concatenate([old.qty, new.qty]))
         state.backorders[src, cols] = np.bincount(where[plan.backlog.col], weights=plan.backlog.qty,
                                                   minlength=len(cols))
         return observed
@@ -270,7 +243,7 @@ def fill_orders(state: State, plan: SourcePlan, day: int, ship: Dispatch, capaci
     t["shipped_units"][src] += shipped_total.sum()
     if unlimited_stock:
         t["received_units"][src] += shipped_total.sum()  # suppliers make what they ship
-    left, shipped = _merge_pair(np.concatenate([old.pos, new.pos]), np.concatenate([old.col, new.col]),
+    left, shipped = _merge(np.concatenate([old.pos, new.pos]), np.concatenate([old.col, new.col]),
                                 np.concatenate([old.qty - ship_old, new.qty - ship_new]),
                                 np.concatenate([ship_old, ship_new]))
     keep = left.qty > 0

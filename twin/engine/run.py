@@ -159,12 +159,12 @@ def _tier_work(model, tier, state, plans, forecasts, protection, ordering, ship,
             clock = timers.add("sampling", clock)
             stores.clear_backorders(state)
             stores.serve_customers(state, flat, qty, day)
-            if dynamic:
-                dense = np.zeros((tier.stop - tier.start) * k)
-                dense[flat] = qty
-                dense = dense.reshape(-1, k)
-                for r in dynamic:
-                    forecasts.observe(r, dense[r - tier.start])
+            for r in dynamic:  # the day's demand of each forecast-driven store (flat is ascending)
+                base = (r - tier.start) * k
+                lo, hi = np.searchsorted(flat, (base, base + k))
+                row = np.zeros(k)
+                row[flat[lo:hi] - base] = qty[lo:hi]
+                forecasts.observe(r, row)
             clock = timers.add("serving", clock)
             stores.review(state, day, ordering, forecasts, protection)
             timers.add("policy", clock)

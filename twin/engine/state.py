@@ -217,13 +217,13 @@ class State:
     def is_open(self, row: int) -> bool:
         return self.closed[row] == 0
 
-    def add_receipt(self, day: int, link: int, cols: np.ndarray, units: np.ndarray) -> None:
-        """Units of SKUs ``cols`` over ``link`` that become usable at its destination on ``day``."""
-        self.receipts.setdefault(day, []).append((link, cols, units))
+    def add_receipt(self, day: int, link, cols: np.ndarray, units: np.ndarray) -> None:
+        """Units of SKUs ``cols`` over ``link`` that become usable at its destination on ``day``.
 
-    def add_receipt_batch(self, day: int, links: np.ndarray, cols: np.ndarray, units: np.ndarray) -> None:
-        """Many deliveries at once (one per entry: link, SKU, units; link and SKU pairs distinct)."""
-        self.receipts.setdefault(day, []).append((links, cols, units))
+        ``link`` may also be an array, one link per entry (many deliveries at once; link and SKU
+        pairs distinct).
+        """
+        self.receipts.setdefault(day, []).append((link, cols, units))
 
     def mark_arrived_many(self, rows: np.ndarray, cols: np.ndarray) -> None:
         """:meth:`mark_arrived` for many (row, SKU) positions."""
