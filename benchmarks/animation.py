@@ -18,22 +18,15 @@ import argparse
 import json
 import os
 import platform
-import resource
 import tempfile
 import time
 from pathlib import Path
-from benchmarks.machine import cpu_model
+from benchmarks.machine import cpu_model, cpu_seconds
 
 SCENARIO = Path("scenarios/us-hub-closure-48h.yaml")
 TARGET_SECONDS = 120.0
 
 
-
-def cpu_seconds() -> float:
-    """User + system CPU time of this process and its finished children (workers, ffmpeg)."""
-    own = resource.getrusage(resource.RUSAGE_SELF)
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def main() -> None:

@@ -19,11 +19,11 @@ import argparse
 import json
 import os
 import platform
-import resource
-import subprocess
 import threading
 import time
 from pathlib import Path
+
+from benchmarks.machine import cpu_model, cpu_seconds
 
 ROOT = Path(__file__).resolve().parents[1]
 NETWORK = ROOT / "networks" / "us-grocery.yaml"
@@ -33,12 +33,7 @@ RESULTS = ROOT / "benchmarks" / "results"
 def machine() -> dict:
     """CPU model, cores, memory and software versions."""
     info = {"python": platform.python_version(), "platform": platform.platform(), "cores": os.cpu_count()}
-    try:
-        cpu = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
-        info["cpu"] = next((line.split(":", 1)[1].strip() for line in cpu.splitlines()
-                            if line.startswith("Model name")), "")
-    except OSError:
-        info["cpu"] = ""
+    info["cpu"] = cpu_model()
     try:
         mem = Path("/proc/meminfo").read_text().splitlines()[0].split()[1]
         info["memory_gib"] = round(int(mem) / 2**20, 1)
@@ -65,12 +60,6 @@ class LoadSampler(threading.Thread):
         return self.samples
 
 
-def _cpu_seconds() -> float:
-    """CPU time of this process and of its finished children (the worker processes)."""
-    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
-
-
 def run_one(seed: int, replications: int, workers: int, review: bool) -> dict:
     from twin.stress import StressOptions, run_stress
 
@@ -84,12 +73,12 @@ def run_one(seed: int, replications: int, workers: int, review: bool) -> dict:
 
     sampler = LoadSampler()
     sampler.start()
-    cpu_before = _cpu_seconds()
+    cpu_before = cpu_seconds()
     out = ROOT / "reports" / f"benchmark-stress-seed{seed}"
     report = run_stress(NETWORK, out=out, options=StressOptions(seed=seed, replications=replications),
                         workers=workers, overwrite=True, progress=progress, review=review)
     wall = time.perf_counter() - started
-    cpu = _cpu_seconds() - cpu_before
+    cpu = cpu_seconds() - cpu_before
     load = sampler.stop()
     table = report.stress
     return {

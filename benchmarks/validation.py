@@ -26,6 +26,7 @@ if str(ROOT) not in sys.path:
 import twin  # noqa: E402
 from tests.validation import cases as C  # noqa: E402
 from tests.validation import harness as H  # noqa: E402
+from benchmarks.machine import one_line  # noqa: E402
 
 DEFAULT_DAYS = 200_000
 
@@ -192,7 +193,7 @@ def render(runs: list[H.CaseRun], days: int, wall: float, workers: int, z: float
         "* Cost per counted day (CPU, both variants the twin always simulates): "
         + "; ".join(f"`{r.case}` {1000 * r.cpu_seconds / max(r.days, 1):.2f} ms" for r in runs
                     if r.case in ("bs-poisson", "serial-ex6.1", "hub-little")),
-        f"* Machine: {H.machine()}",
+        f"* Machine: {one_line()}",
         f"* Result: **{len(runs) - n_fail} of {len(runs)} cases pass** "
         f"({sum(1 for r in checks if r.passed and r.accepted is not False)} of {len(checks)} checks), z = {z:g}",
         "",

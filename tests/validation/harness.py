@@ -26,7 +26,6 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
-import platform
 import time
 import zlib
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -399,16 +398,3 @@ def load_average() -> float | None:
     except (AttributeError, OSError):
         return None
 
-
-def machine() -> str:
-    """A one-line description of this machine."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as handle:
-            for line in handle:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, Python {platform.python_version()}"

@@ -28,10 +28,6 @@ class Nodes:
     kinds: list[str]
     location: np.ndarray  # (N, 2) latitude, longitude; NaN where unknown
 
-    @property
-    def n_nodes(self) -> int:
-        return len(self.node_ids)
-
 
 @dataclass
 class PanelData:
@@ -65,8 +61,7 @@ def _node_series(source: ReportSource, daily: pd.DataFrame, baseline: pd.DataFra
     shown = slice(index.first, index.last + 1)
     on_hand = matrix(daily, "on_hand_units")[shown]
     status = style.stock_status(matrix(daily, "days_of_supply")[shown], usual_dos, on_hand)
-    scale = marker_scale(np.nan_to_num(on_hand), matrix(daily, "shipped_units")[shown], model.kinds,
-                         usual_on_hand, usual_shipped)
+    scale = marker_scale(np.nan_to_num(on_hand), model.kinds, usual_on_hand, usual_shipped)
     return NodeSeries(index, status, scale)
 
 

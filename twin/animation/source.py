@@ -57,10 +57,6 @@ class ReportSource:
         sweep = self.manifest.get("sweep") or {}
         return [float(v) for v in sweep.get("values", [])]
 
-    @property
-    def manifest_file(self) -> str:
-        return str(self.path / "manifest.json")
-
     def problem(self, name: str, message: str) -> ProblemList:
         """A one-problem ProblemList about file ``name`` of the report."""
         return ProblemList([Problem(str(self.path / name), 0, message)])

@@ -30,10 +30,6 @@ class DayIndex:
     def __call__(self, t: float) -> int:
         return int(min(max(math.floor(t + 1e-9), self.first), self.last)) - self.first
 
-    @property
-    def days(self) -> np.ndarray:
-        return np.arange(self.first, self.last + 1)
-
 
 @dataclass
 class NodeSeries:
@@ -64,7 +60,7 @@ def _nanmedian(rows: np.ndarray) -> np.ndarray:
         return np.nanmedian(rows, axis=0)
 
 
-def marker_scale(on_hand: np.ndarray, shipped: np.ndarray, kinds: list[str], usual_on_hand: np.ndarray,
+def marker_scale(on_hand: np.ndarray, kinds: list[str], usual_on_hand: np.ndarray,
                  usual_shipped: np.ndarray) -> np.ndarray:
     """Marker scale per day and node.
 
