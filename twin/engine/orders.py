@@ -72,6 +72,8 @@ def _merge(pos: np.ndarray, col: np.ndarray, *quantities: np.ndarray) -> tuple[O
     if len(pos) == 0:
         return tuple(Orders() for _ in quantities)
     key = pos.astype(np.int64) * (int(col.max()) + 1) + col
+    if bool((key[1:] > key[:-1]).all()):  # already sorted and distinct (orders as placed)
+        return tuple(Orders(pos, col, qty) for qty in quantities)
     order = np.argsort(key, kind="stable")
     key, pos, col = key[order], pos[order], col[order]
     first = np.concatenate([[True], key[1:] != key[:-1]])
@@ -117,10 +119,24 @@ class Ordering:
             self.group_of[row] = owner
 
     def _add(self, links: np.ndarray, cols: np.ndarray, q: np.ndarray) -> None:
+        if not len(links):
+            return
         sources = self.link_source[links]
-        for src in np.unique(sources):
-            sel = sources == src
-            self.plans[int(src)].new.append((self.position[links[sel]], cols[sel], q[sel]))
+        first, last = int(sources.min()), int(sources.max())
+        if first == last:
+            self.plans[first].new.append((self.position[links], cols, q))
+            return
+        # A stable sort keeps each source's orders in the order they were placed; on a small
+        # integer type numpy sorts by radix, in linear time.
+        order = np.argsort((sources - first).astype(np.int16 if last - first < 2**15 else np.int64), kind="stable")
+        counts = np.bincount(sources - first, minlength=last - first + 1)
+        links, cols, q = links[order], cols[order], q[order]
+        pos = self.position[links]
+        end = 0
+        for src, count in enumerate(counts.tolist(), start=first):
+            if count:
+                begin, end = end, end + count
+                self.plans[src].new.append((pos[begin:end], cols[begin:end], q[begin:end]))
 
     def place(self, state: State, rows: np.ndarray, cols: np.ndarray, q: np.ndarray) -> None:
         """Order ``q`` units of SKU ``cols`` for node ``rows`` (element-wise; pairs distinct)."""
@@ -238,7 +254,7 @@ def fill_orders(state: State, plan: SourcePlan, day: int, ship: Dispatch, capaci
     shipped_total = (np.bincount(g_old, weights=ship_old, minlength=len(cols))
                      + np.bincount(g_new, weights=ship_new, minlength=len(cols)))
     if not unlimited_stock:
-        state.on_hand[src, cols] -= shipped_total
+        state.on_hand[src][cols] -= shipped_total
     t["filled_from_stock_units"][src] += ship_new.sum()
     t["shipped_units"][src] += shipped_total.sum()
     if unlimited_stock:
@@ -250,7 +266,7 @@ def fill_orders(state: State, plan: SourcePlan, day: int, ship: Dispatch, capaci
     left = Orders(left.pos[keep], left.col[keep], left.qty[keep])
     if m.lost_sales[src]:
         children = plan.children[left.pos]
-        state.on_order[children, left.col] -= left.qty
+        state.on_order_flat[children * k + left.col] -= left.qty
         for child in np.unique(children):
             state.mark_dirty(int(child), left.col[children == child])
         t["lost_units"][src] += float((new.qty - ship_new).sum())
@@ -264,7 +280,7 @@ def fill_orders(state: State, plan: SourcePlan, day: int, ship: Dispatch, capaci
     if len(qty) == 0:
         return observed
     children = plan.children[pos]
-    state.in_transit[children, col] += qty
+    state.in_transit_flat[children * k + col] += qty
     if state.in_transit_link is not None:
         state.in_transit_link[plan.index[pos], col] += qty
     starts = np.flatnonzero(np.concatenate([[True], pos[1:] != pos[:-1]]))

@@ -47,12 +47,55 @@ class StoreBlock:
 
     ``dirty``: the inventory position fell since the position's last review.
     ``clear_mask``: stock arrived where customers may be backordered.
+
+    Besides the ``dirty`` mask the block keeps the arrays of positions marked since the last
+    review of every row (``candidates``, a superset of the dirty positions), so that a daily
+    review finds its positions without scanning the whole mask. ``candidates`` is None when
+    that list is not known (the first day, or after it grew too long).
     """
 
     def __init__(self, start: int, stop: int, k: int, dirty: np.ndarray):
         self.start, self.stop, self.k = start, stop, k
         self.dirty = dirty
         self.clear_mask = np.zeros((stop - start) * k, dtype=bool)
+        self.candidates: list[np.ndarray] | None = None
+        self._candidate_size = 0
+
+    def mark(self, flat: np.ndarray) -> None:
+        """Mark the block's flat positions ``flat`` dirty (their inventory position fell)."""
+        self.dirty[flat] = True
+        self._remember(flat)
+
+    def mark_rows(self, first: int, last: int) -> None:
+        """Mark every position of block rows ``first`` to ``last`` (exclusive) dirty."""
+        self.dirty[first * self.k:last * self.k] = True
+        self._remember(np.arange(first * self.k, last * self.k))
+
+    def _remember(self, flat: np.ndarray) -> None:
+        if self.candidates is None:
+            return
+        self._candidate_size += len(flat)
+        if self._candidate_size > len(self.dirty) // 16:  # scanning the mask is cheaper now
+            self.candidates = None
+            return
+        self.candidates.append(flat)
+
+    def dirty_positions(self) -> np.ndarray:
+        """Every dirty flat position, ascending."""
+        cand = self.candidates
+        if cand is None:
+            return np.flatnonzero(self.dirty)
+        if not cand:
+            return np.zeros(0, dtype=np.int64)
+        flat = cand[0]
+        if len(cand) > 1 or (len(flat) > 1 and not bool((flat[1:] > flat[:-1]).all())):
+            flat = np.unique(np.concatenate(cand))
+        return flat[self.dirty[flat]]
+
+    def reviewed_all(self) -> None:
+        """Every dirty position was reviewed and cleaned: start a new list of candidates."""
+        self.candidates = []
+        self._candidate_size = 0
 
     def rows_cols(self, flat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Absolute node rows and SKU columns of flat positions."""
@@ -106,6 +149,12 @@ class State:
                     dirty[r * k:(r + 1) * k] = True
             self.stores = StoreBlock(a, b, k, dirty)
         dtype = model.dtype
+        # Rows that can hold backorders: all but stores that lose unmet demand. A contiguous range
+        # becomes a slice, so end-of-day sums read only those rows.
+        can_owe = np.flatnonzero(~(np.isin(np.arange(n), self._store_rows(model)) & model.lost_sales))
+        contiguous = len(can_owe) and can_owe[-1] - can_owe[0] + 1 == len(can_owe)
+        self.owing_rows = slice(int(can_owe[0]), int(can_owe[-1]) + 1) if contiguous else can_owe
+        self.any_held = False  # set when stock is first put on a quality hold
         self.on_hand = model.initial_on_hand.astype(dtype)
         self.backorders = np.zeros((n, k), dtype)
         self.held = np.zeros((n, k), dtype)
@@ -113,6 +162,13 @@ class State:
         self.lane_closed = np.zeros(len(model.lanes), dtype=np.int64)
         self.in_transit = np.zeros((n, k), dtype)
         self.on_order = np.zeros((n, k), dtype)
+        # Flat views (row * K + SKU) for fast scatters at many (node, SKU) positions.
+        self.on_hand_flat = self.on_hand.reshape(-1)
+        self.in_transit_flat = self.in_transit.reshape(-1)
+        self.on_order_flat = self.on_order.reshape(-1)
+        # Sums over SKUs and over nodes as matrix-vector products (exact for whole units).
+        self._ones_k = np.ones(k, dtype)
+        self._ones_n = np.ones(n, dtype)
         self.hub_stock = np.zeros(n)  # units waiting in each hub (hub rows only)
         # Pipeline holding is charged at the shipping node's rate. With one holding rate per SKU
         # everywhere (the common case) costs are products with a vector; otherwise the units in
@@ -134,6 +190,19 @@ class State:
         # Legs that left each lane on each day: (lane, day, expedited) -> fixed charge and legs.
         self.lane_days: dict[tuple[int, int, bool], dict] = {}
 
+    @staticmethod
+    def _store_rows(model: Model) -> np.ndarray:
+        rows = [np.arange(t.start, t.stop) for t in model.tiers if t.role == STORE]
+        return np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+
+    def _row_sums(self, array: np.ndarray) -> np.ndarray:
+        """Sum over SKUs of each node (a BLAS product in whole-unit networks, where it is exact)."""
+        return array @ self._ones_k if self.model.integral else array.sum(axis=1)
+
+    def _sku_sums(self, array: np.ndarray) -> np.ndarray:
+        """Sum over nodes of each SKU."""
+        return self._ones_n[:len(array)] @ array if self.model.integral else array.sum(axis=0)
+
     def counting(self, day: int) -> bool:
         """Whether ``day`` counts towards KPIs (after the warm-up)."""
         return day >= self.warmup
@@ -143,12 +212,15 @@ class State:
         m = self.model
         rec = self.daily
         counting = self.counting(day)
-        on_hand_sku = self.on_hand.sum(axis=0) if counting else None
-        transit_sku = self.in_transit.sum(axis=0) if counting else None
-        rec["on_hand_units"][day] = self.on_hand.sum(axis=1) + self.hub_stock
-        rec["in_transit_units"][day] = self.in_transit.sum(axis=1)
-        rec["backorder_units"][day] = self.backorders.sum(axis=1)
-        rec["held_units"][day] = self.held.sum(axis=1)
+        on_hand_sku = self._sku_sums(self.on_hand) if counting else None
+        transit_sku = self._sku_sums(self.in_transit) if counting else None
+        rec["on_hand_units"][day] = self._row_sums(self.on_hand) + self.hub_stock
+        rec["in_transit_units"][day] = self._row_sums(self.in_transit)
+        owing = self.owing_rows
+        backorders = self.backorders[owing]
+        rec["backorder_units"][day][owing] = self._row_sums(backorders)
+        if self.any_held:
+            rec["held_units"][day] = self._row_sums(self.held)
         h = self.uniform_holding
         if h is not None:
             rec["holding_cost_usd"][day] = self.on_hand @ h
@@ -159,7 +231,7 @@ class State:
             rec["pipeline_holding_cost_usd"][day] = np.bincount(self.link_child, weights=per_link,
                                                                 minlength=m.n_nodes)
         if self.any_backorder_cost:
-            rec["backorder_cost_usd"][day] = (self.backorders * m.backorder_cost).sum(axis=1)
+            rec["backorder_cost_usd"][day][owing] = (backorders * m.backorder_cost[owing]).sum(axis=1)
         for name, values in self.today.items():
             rec[name][day] = values
             values[:] = 0.0
@@ -167,7 +239,7 @@ class State:
             sku = self.sku
             sku["on_hand_unit_days"] += on_hand_sku
             sku["in_transit_unit_days"] += transit_sku
-            sku["backorder_unit_days"] += self.backorders.sum(axis=0)
+            sku["backorder_unit_days"] += self._sku_sums(backorders)
             if h is not None:
                 sku["holding_cost_usd"] += h * on_hand_sku
                 sku["pipeline_holding_cost_usd"] += h * transit_sku
@@ -175,7 +247,7 @@ class State:
                 sku["holding_cost_usd"] += (self.on_hand * m.holding).sum(axis=0)
                 sku["pipeline_holding_cost_usd"] += (self.in_transit_link * m.holding[self.link_source]).sum(axis=0)
             if self.any_backorder_cost:
-                sku["backorder_cost_usd"] += (self.backorders * m.backorder_cost).sum(axis=0)
+                sku["backorder_cost_usd"] += (backorders * m.backorder_cost[owing]).sum(axis=0)
             for name, values in self.sku_today.items():
                 sku[name] += values
         for values in self.sku_today.values():
@@ -199,14 +271,14 @@ class State:
             self.sku_today["transport_cost_usd"][cols] += cost * share
 
     def mark_dirty(self, row: int, cols: np.ndarray | None = None) -> None:
-        """The inventory position of ``row`` fell at ``cols`` (all SKUs if None): review it."""
+        """The inventory position of ``row`` fell at ``cols`` (ascending; all SKUs if None): review it."""
         block = self.stores
         if block is not None and block.contains(row):
-            base = (row - block.start) * block.k
+            r = row - block.start
             if cols is None:
-                block.dirty[base:base + block.k] = True
+                block.mark_rows(r, r + 1)
             else:
-                block.dirty[base + cols] = True
+                block.mark(r * block.k + cols)
 
     def mark_arrived(self, row: int, cols: np.ndarray) -> None:
         """Stock arrived at ``row`` for ``cols``: backordered customers there may be served."""

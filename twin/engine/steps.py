@@ -54,9 +54,10 @@ def _receive_batch(state: State, day: int, links: np.ndarray, cols: np.ndarray, 
         waiting.append((links[closed], cols[closed], units[closed]))
         keep = ~closed
         links, cols, units, child = links[keep], cols[keep], units[keep], child[keep]
-    state.on_hand[child, cols] += units
-    state.in_transit[child, cols] -= units
-    state.on_order[child, cols] -= units
+    flat = child * state.model.n_skus + cols
+    state.on_hand_flat[flat] += units
+    state.in_transit_flat[flat] -= units
+    state.on_order_flat[flat] -= units
     if state.in_transit_link is not None:
         state.in_transit_link[links, cols] -= units
     state.today["received_units"] += np.bincount(child, weights=units, minlength=state.model.n_nodes)
@@ -145,6 +146,7 @@ def lose_inventory(state: State, row: int, fraction: float, skus: np.ndarray | N
     on_hand -= amount
     if hold:
         state.held[row] += amount
+        state.any_held = True
     else:
         state.today["destroyed_units"][row] += amount.sum()
     state.mark_dirty(row, np.flatnonzero(amount > 0))

@@ -18,7 +18,7 @@ import numpy as np
 
 from twin.engine.orders import Ordering
 from twin.engine.state import State
-from twin.policy import order_quantity
+from twin.policy import BATCH, UP_TO, order_quantity
 
 
 def clear_backorders(state: State) -> None:
@@ -51,34 +51,61 @@ def clear_backorders(state: State) -> None:
 
 
 def serve_customers(state: State, flat: np.ndarray, demand: np.ndarray, day: int) -> None:
-    """Serve the demand at positions ``flat`` of the store block (closed stores sell nothing)."""
+    """Serve the demand at positions ``flat`` (ascending) of the store block (closed stores sell nothing).
+
+    Most positions are served in full; what is lost or backordered is worked out on the few
+    positions that run short.
+    """
     block = state.stores
     m = state.model
     rows, cols = block.rows_cols(flat)
-    open_rows = state.closed[rows] == 0
+    closed = state.closed[block.start:block.stop]
+    any_closed = bool(closed.any())
     oh = block.flat(state.on_hand)
     on_hand = oh[flat]
-    filled = np.where(open_rows, np.minimum(on_hand, demand), 0.0)
+    filled = np.minimum(on_hand, demand)
+    if any_closed:
+        filled[closed[rows - block.start] > 0] = 0.0
     oh[flat] = on_hand - filled
     unmet = demand - filled
-    lost_rows = m.lost_sales[rows] | ~open_rows
-    lost = np.where(lost_rows, unmet, 0.0)
-    owed = unmet - lost
-    if owed.any():
-        bo = block.flat(state.backorders)
-        bo[flat] += owed
-    block.dirty[flat] |= open_rows & (filled + owed > 0)  # the inventory position fell
-    price = m.price[cols]
-    revenue = filled * price
-    penalty = lost * block.take(m.lost_sale_cost, flat, rows, cols) if lost.any() else np.zeros_like(lost)
-    margin = lost * (price - m.unit_cost[cols])
-    amounts = {"demand_units": demand, "filled_from_stock_units": filled, "sold_units": filled, "lost_units": lost,
-               "revenue_usd": revenue, "lost_margin_usd": margin, "lost_sale_cost_usd": penalty}
-    counting = state.counting(day)
-    for name, weights in amounts.items():  # per node today; per SKU over the KPI days
-        state.today[name] += np.bincount(rows, weights=weights, minlength=m.n_nodes)
-        if counting:
-            state.sku[name] += np.bincount(cols, weights=weights, minlength=m.n_skus)
+    short = np.flatnonzero(unmet)
+    fell = filled > 0  # the inventory position fell: review these positions
+    short_rows, short_cols = rows[short], cols[short]
+    lost = unmet[short]
+    if not m.lost_sales[block.start:block.stop].all() and short.size:
+        owing = ~m.lost_sales[short_rows] & (state.closed[short_rows] == 0)
+        owed = np.where(owing, lost, 0.0)
+        lost = lost - owed
+        if owed.any():
+            block.flat(state.backorders)[flat[short]] += owed
+            fell[short] |= owed > 0
+    block.mark(flat[fell])
+    revenue = filled * m.price[cols]
+    # Per node: ``flat`` is ascending, so each node's positions are one run.
+    starts = np.flatnonzero(np.concatenate(([True], rows[1:] != rows[:-1]))) if len(rows) else rows
+    present = rows[starts]
+    t = state.today
+    t["demand_units"][present] += np.add.reduceat(demand, starts)
+    served = np.add.reduceat(filled, starts)
+    t["filled_from_stock_units"][present] += served
+    t["sold_units"][present] += served
+    t["revenue_usd"][present] += np.add.reduceat(revenue, starts)
+    penalty = lost * block.take(m.lost_sale_cost, flat[short], short_rows, short_cols)
+    margin = lost * (m.price[short_cols] - m.unit_cost[short_cols])
+    n = m.n_nodes
+    t["lost_units"] += np.bincount(short_rows, weights=lost, minlength=n)
+    t["lost_margin_usd"] += np.bincount(short_rows, weights=margin, minlength=n)
+    t["lost_sale_cost_usd"] += np.bincount(short_rows, weights=penalty, minlength=n)
+    if state.counting(day):  # per SKU over the KPI days
+        k, sku = m.n_skus, state.sku
+        sku["demand_units"] += np.bincount(cols, weights=demand, minlength=k)
+        by_sku = np.bincount(cols, weights=filled, minlength=k)
+        sku["filled_from_stock_units"] += by_sku
+        sku["sold_units"] += by_sku
+        sku["revenue_usd"] += np.bincount(cols, weights=revenue, minlength=k)
+        sku["lost_units"] += np.bincount(short_cols, weights=lost, minlength=k)
+        sku["lost_margin_usd"] += np.bincount(short_cols, weights=margin, minlength=k)
+        sku["lost_sale_cost_usd"] += np.bincount(short_cols, weights=penalty, minlength=k)
 
 
 def review(state: State, day: int, ordering: Ordering, forecasts, protection: np.ndarray) -> None:
@@ -90,11 +117,12 @@ def review(state: State, day: int, ordering: Ordering, forecasts, protection: np
     reviewing = ((day % m.review_days[a:b]) == 0) & (state.closed[a:b] == 0)
     for r in dynamic_rows:  # forecast-driven targets move every day: review the whole row
         if reviewing[r - a]:
-            block.dirty[(r - a) * block.k:(r - a + 1) * block.k] = True
+            block.mark_rows(r - a, r - a + 1)
     if not reviewing.any():
         return
     if reviewing.all():
-        flat = np.flatnonzero(block.dirty)
+        flat = block.dirty_positions()
+        block.reviewed_all()
     else:
         rows_due = np.flatnonzero(reviewing)
         view = block.dirty.reshape(b - a, block.k)[rows_due]
@@ -104,14 +132,19 @@ def review(state: State, day: int, ordering: Ordering, forecasts, protection: np
         return
     block.dirty[flat] = False
     rows, cols = block.rows_cols(flat)
-    ip = (block.take(state.on_hand, flat, rows, cols) + block.take(state.on_order, flat, rows, cols)
-          - block.take(state.backorders, flat, rows, cols))
-    s, S = block.take(m.s, flat, rows, cols), block.take(m.S, flat, rows, cols)
+    ip = block.take(state.on_hand, flat, rows, cols) + block.take(state.on_order, flat, rows, cols)
+    if not m.lost_sales[a:b].all():  # stores that lose unmet demand owe nothing
+        ip -= block.take(state.backorders, flat, rows, cols)
+    s = block.take(m.s, flat, rows, cols)
+    S = s if m.S is m.s else block.take(m.S, flat, rows, cols)
     if dynamic_rows:
         s, S = _targets(state, forecasts, protection, rows, cols, s, S)
-    q = order_quantity(ip, s, S, m.Q[rows, cols], m.rule[rows])
-    ordered = q > 0
-    if not ordered.any():
+    if (m.rule[a:b] == BATCH).any():
+        q = order_quantity(ip, s, S, m.Q[rows, cols], m.rule[rows])
+    else:
+        q = order_quantity(ip, s, S, 0.0, UP_TO)
+    ordered = np.flatnonzero(q > 0)
+    if not ordered.size:
         return
     flat, rows, cols, q = flat[ordered], rows[ordered], cols[ordered], q[ordered]
     ordering.place(state, rows, cols, q)
