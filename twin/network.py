@@ -428,6 +428,7 @@ def _arrays(spec, doc, cache, skus, graph, lane_transits, sources, alternates, r
     # Supply links with their routes and lead-time statistics.
     cat_array = np.array(category, dtype=object)
     cat_mask = {cat: cat_array == cat for cat in sorted(set(category))}
+    categories = list(cat_mask)
     links: list[SupplyLink] = []
     groups: dict[int, list[SupplyGroup]] = {}
     for node in order:
@@ -436,7 +437,7 @@ def _arrays(spec, doc, cache, skus, graph, lane_transits, sources, alternates, r
             continue
         # SKUs with the same source and the same alternates are ordered together (a group).
         by_chain: dict[tuple[str, ...], np.ndarray] = {}
-        for cat in sorted(set(category)):
+        for cat in categories:
             src = mapping.get(cat, mapping.get("*"))
             if src is None:
                 continue
@@ -509,7 +510,7 @@ def _arrays(spec, doc, cache, skus, graph, lane_transits, sources, alternates, r
             derived = policy_math.derive(pol, given, mean_demand[r], var_demand[r], link.protection_days,
                                          link.lead_time_var, node.order_cost, holding[r],
                                          integral=whole_units)
-            m = link.skus
+            m = slice(None) if link.skus.all() else link.skus
             s_arr[r, m], S_arr[r, m] = derived.s[m], derived.S[m]
             if Q_arr is not None:
                 Q_arr[r, m] = derived.Q[m]

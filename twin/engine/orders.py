@@ -60,6 +60,9 @@ class SourcePlan:
         """Today's orders (one triple per link and SKU), emptied."""
         if not self.new:
             return Orders()
+        if len(self.new) == 1:
+            pos, col, qty = self.new.pop()
+            return _merge(pos, col, qty)[0]
         pos = np.concatenate([p for p, _, _ in self.new])
         col = np.concatenate([c for _, c, _ in self.new])
         qty = np.concatenate([q for _, _, q in self.new])
@@ -82,6 +85,36 @@ def _merge(pos: np.ndarray, col: np.ndarray, *quantities: np.ndarray) -> tuple[O
     starts = np.flatnonzero(first)
     pos, col = pos[starts], col[starts]
     return tuple(Orders(pos, col, np.add.reduceat(qty[order], starts)) for qty in quantities)
+
+
+def _union(a: Orders, b: Orders, key_a: np.ndarray, key_b: np.ndarray,
+           *quantities: tuple[np.ndarray, np.ndarray]) -> tuple[Orders, ...]:
+    """The triples of ``a`` and ``b`` (each sorted by ``key`` and distinct) in key order, equal keys summed.
+
+    One :class:`Orders` per ``(quantities of a, quantities of b)`` pair.
+    """
+    at = np.searchsorted(key_b, key_a)  # where each key of ``a`` falls among the keys of ``b``
+    inside = at < len(key_b)
+    same = np.zeros(len(key_a), dtype=bool)
+    same[inside] = key_b[at[inside]] == key_a[inside]
+    extra = np.flatnonzero(~same)
+    # Each key of ``b`` moves right by the number of extra keys of ``a`` before it.
+    before = np.cumsum(np.bincount(at[extra], minlength=len(key_b) + 1))[:len(key_b)]
+    to_b = np.arange(len(key_b)) + before
+    to_extra = at[extra] + np.arange(len(extra))
+    size = len(key_b) + len(extra)
+    pos, col = np.empty(size, dtype=np.int64), np.empty(size, dtype=np.int64)
+    pos[to_b], col[to_b] = b.pos, b.col
+    pos[to_extra], col[to_extra] = a.pos[extra], a.col[extra]
+    matched = np.flatnonzero(same)
+    out = []
+    for qa, qb in quantities:
+        qty = np.empty(size)
+        qty[to_b] = qb
+        qty[to_extra] = qa[extra]
+        qty[to_b[at[matched]]] += qa[matched]
+        out.append(Orders(pos, col, qty))
+    return tuple(out)
 
 
 def source_plans(model: Model) -> dict[int, SourcePlan]:
@@ -117,6 +150,7 @@ class Ordering:
             for g, group in enumerate(groups):
                 owner[group.skus] = g
             self.group_of[row] = owner
+        self._tables: dict[tuple, np.ndarray] = {}  # (row, link of each group) -> link of each SKU
 
     def _add(self, links: np.ndarray, cols: np.ndarray, q: np.ndarray) -> None:
         if not len(links):
@@ -144,22 +178,43 @@ class Ordering:
         if (simple >= 0).all() and not state.closed[self.link_source[simple]].any():
             self._add(simple, cols, q)
             return
+        order, placed_cols = None, cols
+        if len(rows) > 1 and not bool((rows[1:] >= rows[:-1]).all()):
+            order = np.argsort(rows, kind="stable")
+            rows, cols = rows[order], cols[order]
+        starts = np.flatnonzero(np.concatenate(([True], rows[1:] != rows[:-1]))) if len(rows) else rows
+        ends = np.append(starts[1:], len(rows))
         links = np.empty(len(rows), dtype=np.int64)
-        for row in np.unique(rows):
-            sel = rows == row
-            groups = self.groups.get(int(row), ())
-            owner = (self.group_of[int(row)][cols[sel]] if int(row) in self.group_of
-                     else np.zeros(int(sel.sum()), dtype=np.int64))
-            chosen = np.empty(int(sel.sum()), dtype=np.int64)
-            for g, group in enumerate(groups):
-                pick = group.links[0]
-                for link in group.links:
-                    if state.closed[self.model.links[link].source] == 0:
-                        pick = link
-                        break
-                chosen[owner == g] = pick
-            links[sel] = chosen
-        self._add(links, cols, q)
+        for a, b in zip(starts.tolist(), ends.tolist()):
+            links[a:b] = self._links_of(state, int(rows[a]))[cols[a:b]]
+        if len(links) and links.min() < 0:
+            raise RuntimeError("an order was placed for a SKU the node has no source for")
+        if order is not None:
+            unsorted = np.empty_like(links)
+            unsorted[order] = links
+            links = unsorted
+        self._add(links, placed_cols, q)
+
+    def _links_of(self, state: State, row: int) -> np.ndarray:
+        """The link each SKU of ``row`` is ordered over today: its group's first open source (-1: none)."""
+        picks = []
+        for group in self.groups.get(row, ()):
+            pick = group.links[0]
+            for link in group.links:
+                if state.closed[self.link_source[link]] == 0:
+                    pick = link
+                    break
+            picks.append(pick)
+        key = (row, tuple(picks))
+        table = self._tables.get(key)
+        if table is None:
+            owner = self.group_of.get(row)
+            if owner is None:
+                table = np.full(self.model.n_skus, picks[0] if picks else -1, dtype=np.int64)
+            else:
+                table = np.where(owner >= 0, np.array(picks + [-1], dtype=np.int64)[owner], -1)
+            self._tables[key] = table
+        return table
 
 
 def allocate_groups(available: np.ndarray, group: np.ndarray, requests: np.ndarray, tie: np.ndarray,
@@ -259,9 +314,11 @@ def fill_orders(state: State, plan: SourcePlan, day: int, ship: Dispatch, capaci
     t["shipped_units"][src] += shipped_total.sum()
     if unlimited_stock:
         t["received_units"][src] += shipped_total.sum()  # suppliers make what they ship
-    left, shipped = _merge(np.concatenate([old.pos, new.pos]), np.concatenate([old.col, new.col]),
-                                np.concatenate([old.qty - ship_old, new.qty - ship_new]),
-                                np.concatenate([ship_old, ship_new]))
+    if len(old) == 0:  # today's orders only: already sorted and distinct
+        left, shipped = Orders(new.pos, new.col, new.qty - ship_new), Orders(new.pos, new.col, ship_new)
+    else:
+        left, shipped = _union(old, new, tie_old, tie_new, (old.qty - ship_old, new.qty - ship_new),
+                               (ship_old, ship_new))
     keep = left.qty > 0
     left = Orders(left.pos[keep], left.col[keep], left.qty[keep])
     if m.lost_sales[src]:

@@ -97,6 +97,24 @@ class StoreBlock:
         self.candidates = []
         self._candidate_size = 0
 
+    def keep_limits(self, s: np.ndarray, S: np.ndarray) -> None:
+        """Keep the policy's (s, S) of each position side by side, so a review reads both at once."""
+        if S is s:
+            self._limits = None
+            return
+        pair = np.empty((s.size, 2), dtype=s.dtype)
+        pair[:, 0] = s.reshape(-1)
+        pair[:, 1] = S.reshape(-1)
+        self._limits = pair.view(np.uint64 if s.dtype == np.float32 else np.complex128).reshape(-1)
+
+    def limits(self, model, flat: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The reorder point s and order-up-to level S at the block's flat positions."""
+        if self._limits is None:
+            s = self.take(model.s, flat, rows, cols)
+            return s, s
+        pair = self._limits[flat].view(model.s.dtype).reshape(-1, 2)
+        return pair[:, 0], pair[:, 1]
+
     def rows_cols(self, flat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Absolute node rows and SKU columns of flat positions."""
         rows, cols = np.divmod(flat, self.k)
@@ -148,6 +166,7 @@ class State:
                 if spec is not None:
                     dirty[r * k:(r + 1) * k] = True
             self.stores = StoreBlock(a, b, k, dirty)
+            self.stores.keep_limits(model.s[a:b], model.S[a:b])
         dtype = model.dtype
         # Rows that can hold backorders: all but stores that lose unmet demand. A contiguous range
         # becomes a slice, so end-of-day sums read only those rows.
@@ -300,7 +319,7 @@ class State:
     def mark_arrived_many(self, rows: np.ndarray, cols: np.ndarray) -> None:
         """:meth:`mark_arrived` for many (row, SKU) positions."""
         block = self.stores
-        if block is None:
+        if block is None or self.model.lost_sales[block.start:block.stop].all():
             return
         sel = (rows >= block.start) & (rows < block.stop) & ~self.model.lost_sales[rows]
         if sel.any():

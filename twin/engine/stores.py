@@ -135,8 +135,7 @@ def review(state: State, day: int, ordering: Ordering, forecasts, protection: np
     ip = block.take(state.on_hand, flat, rows, cols) + block.take(state.on_order, flat, rows, cols)
     if not m.lost_sales[a:b].all():  # stores that lose unmet demand owe nothing
         ip -= block.take(state.backorders, flat, rows, cols)
-    s = block.take(m.s, flat, rows, cols)
-    S = s if m.S is m.s else block.take(m.S, flat, rows, cols)
+    s, S = block.limits(m, flat, rows, cols)
     if dynamic_rows:
         s, S = _targets(state, forecasts, protection, rows, cols, s, S)
     if (m.rule[a:b] == BATCH).any():
@@ -149,14 +148,15 @@ def review(state: State, day: int, ordering: Ordering, forecasts, protection: np
     flat, rows, cols, q = flat[ordered], rows[ordered], cols[ordered], q[ordered]
     ordering.place(state, rows, cols, q)
     block.flat(state.on_order)[flat] += q
-    n = m.n_nodes
     t = state.today
-    lines = np.bincount(rows, minlength=n).astype(np.float64)
-    t["orders_placed"] += lines
-    t["ordered_units"] += np.bincount(rows, weights=q, minlength=n)
-    cost = lines * m.order_cost
+    starts = np.flatnonzero(np.concatenate(([True], rows[1:] != rows[:-1])))  # rows ascending: one run each
+    present = rows[starts]
+    lines = np.diff(np.append(starts, len(rows))).astype(np.float64)
+    t["orders_placed"][present] += lines
+    t["ordered_units"][present] += np.add.reduceat(q, starts)
+    cost = lines * m.order_cost[present]
     if cost.any():
-        t["ordering_cost_usd"] += cost
+        t["ordering_cost_usd"][present] += cost
         state.sku_today["ordering_cost_usd"] += np.bincount(cols, weights=m.order_cost[rows], minlength=m.n_skus)
 
 

@@ -237,15 +237,23 @@ class Shipper:
     def share_fixed_costs(self, day: int) -> None:
         """Split the fixed charge of each lane used on ``day`` over its legs, by weight."""
         state = self.state
+        cols_parts, cost_parts = [], []
+        cost_log = self.log["cost_usd"]
+        by_node = state.today["transport_cost_usd"]
         for key in [k for k in state.lane_days if k[1] == day]:
             group = state.lane_days.pop(key)
             legs = group["legs"]
             basis = sum(b for _, _, b, _, _ in legs)
             for log_index, child, b, cols, share in legs:
                 part = group["fixed"] * (b / basis if basis > 0 else 1.0 / len(legs))
-                self.log["cost_usd"][log_index] += part
-                state.today["transport_cost_usd"][child] += part
-                state.sku_today["transport_cost_usd"][cols] += part * share
+                cost_log[log_index] += part
+                by_node[child] += part
+                cols_parts.append(cols)
+                cost_parts.append(part * share)
+        if cols_parts:
+            state.sku_today["transport_cost_usd"] += np.bincount(np.concatenate(cols_parts),
+                                                                 weights=np.concatenate(cost_parts),
+                                                                 minlength=self.model.n_skus)
 
     def flows(self) -> dict[str, np.ndarray]:
         return {name: np.asarray(values) for name, values in self.log.items()}

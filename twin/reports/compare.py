@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from twin.model import Model
 from twin.reports.columns import COMPARISON, COMPARISON_DAILY, COST_COLUMNS, NETWORK, NODES, SKUS
@@ -37,7 +37,7 @@ def paired(baseline: np.ndarray, scenario: np.ndarray) -> dict[str, np.ndarray]:
         delta = np.where(n > 0, np.nansum(np.where(valid, diff, 0), axis=0) / n, np.nan)
         dev = np.where(valid, diff - delta, 0.0)
         sd = np.sqrt(np.where(n > 1, (dev**2).sum(axis=0) / (n - 1), np.nan))
-        half = stats.t.ppf(0.975, np.maximum(n - 1, 1)) * sd / np.sqrt(n)
+        half = special.stdtrit(np.maximum(n - 1, 1), 0.975) * sd / np.sqrt(n)
         half = np.where(n > 1, half, np.nan)
         pct = np.where((n > 0) & (base_mean != 0), delta / np.abs(base_mean) * 100.0, np.nan)
     return {"baseline_mean": base_mean, "scenario_mean": scen_mean, "delta": delta, "delta_pct": pct,
