@@ -18,11 +18,28 @@ from twin import stage as staging
 from twin.runplan import Plan, Results, run_replication
 
 
+#: Dask settings of the local cluster. A replication is a long task (a second or more) and every
+#: replication is ready at once, so the scheduler sends them all to the workers (no root-task
+#: queuing: a worker starts its next replication without waiting for the scheduler's reply); the
+#: workers' statistical profiler, which samples every thread's stack every 10 ms, is off; and the
+#: event loops' housekeeping (tick, system and memory monitors) wakes up less often, so that it
+#: takes less of the interpreter lock and of the cores from the simulations.
+LOCAL_CLUSTER_CONFIG = {
+    "distributed.scheduler.worker-saturation": float("inf"),
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "1s",
+    "distributed.admin.system-monitor.interval": "5s",
+    "distributed.worker.memory.monitor-interval": "1s",
+}
+
+
 def local_cluster(workers: int):
     """A local Dask cluster of ``workers`` single-threaded worker processes."""
+    import dask
     from dask.distributed import LocalCluster
-    return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                        silence_logs=logging.ERROR)
+    with dask.config.set(LOCAL_CLUSTER_CONFIG):
+        return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                            silence_logs=logging.ERROR)
 
 
 def execute(plan: Plan, workers: int, scheduler: str | None = None, stage: Path | None = None,

@@ -75,7 +75,7 @@ class StoreBlock:
         if self.candidates is None:
             return
         self._candidate_size += len(flat)
-        if self._candidate_size > len(self.dirty) // 16:  # scanning the mask is cheaper now
+        if self._candidate_size > max(len(self.dirty) // 16, 4096):  # scanning the mask is cheaper now
             self.candidates = None
             return
         self.candidates.append(flat)

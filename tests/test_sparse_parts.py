@@ -1,0 +1,72 @@
+"""The engine's sparse bookkeeping against the plain rule it replaces (property-based).
+
+* merging a source's backlog with today's orders by search equals sorting the concatenation;
+* the store block's list of marked positions finds exactly the dirty positions a scan of the
+  whole mask finds, whatever mix of marks and partial reviews came before.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from twin.engine.orders import Orders, _merge, _union
+from twin.engine.state import StoreBlock
+
+
+def _orders(draw, k: int) -> tuple[Orders, np.ndarray]:
+    keys = np.array(sorted(draw(st.sets(st.integers(0, 6 * k - 1), max_size=25))), dtype=np.int64)
+    qty = np.array(draw(st.lists(st.integers(1, 9), min_size=len(keys), max_size=len(keys))), dtype=float)
+    return Orders(keys // k, keys % k, qty), keys
+
+
+@st.composite
+def two_order_books(draw):
+    k = draw(st.integers(1, 7))
+    return k, _orders(draw, k), _orders(draw, k)
+
+
+@settings(max_examples=300, deadline=None)
+@given(two_order_books())
+def test_union_by_search_equals_the_sorted_merge(case):
+    k, (a, key_a), (b, key_b) = case
+    extra_a, extra_b = a.qty * 10.0, b.qty * 10.0
+    got_left, got_shipped = _union(a, b, key_a, key_b, (a.qty, b.qty), (extra_a, extra_b))
+    want_left, want_shipped = _merge(np.concatenate([a.pos, b.pos]), np.concatenate([a.col, b.col]),
+                                     np.concatenate([a.qty, b.qty]), np.concatenate([extra_a, extra_b]))
+    for got, want in ((got_left, want_left), (got_shipped, want_shipped)):
+        assert np.array_equal(got.pos, want.pos)
+        assert np.array_equal(got.col, want.col)
+        assert np.array_equal(got.qty, want.qty)
+
+
+@st.composite
+def mark_and_review_days(draw):
+    rows, k = draw(st.integers(1, 5)), draw(st.integers(1, 6))
+    size = rows * k
+    steps = draw(st.lists(st.one_of(
+        st.tuples(st.just("mark"), st.sets(st.integers(0, size - 1), max_size=size)),
+        st.tuples(st.just("row"), st.integers(0, rows - 1)),
+        st.tuples(st.just("review"), st.sets(st.integers(0, rows - 1), min_size=1))), max_size=12))
+    return rows, k, steps
+
+
+@settings(max_examples=300, deadline=None)
+@given(mark_and_review_days())
+def test_marked_positions_are_exactly_the_dirty_ones(case):
+    rows, k, steps = case
+    block = StoreBlock(0, rows, k, np.zeros(rows * k, dtype=bool))
+    block.reviewed_all()  # start with an empty, known list
+    for kind, what in steps:
+        if kind == "mark":
+            block.mark(np.array(sorted(what), dtype=np.int64))
+        elif kind == "row":
+            block.mark_rows(what, what + 1)
+        else:
+            assert np.array_equal(block.dirty_positions(), np.flatnonzero(block.dirty))
+            for r in what:  # review these rows: their positions are clean again
+                block.dirty[r * k:(r + 1) * k] = False
+            if len(what) == rows:
+                block.reviewed_all()
+    assert np.array_equal(block.dirty_positions(), np.flatnonzero(block.dirty))
