@@ -94,10 +94,16 @@ class DirectShipping:
         arrive = depart + transit
         live = depart < st.horizon  # legs leaving after the end stay in transit, unlogged, as leg by leg
         cost = (self.per_unit[lane] * units + self.per_kg[lane] * weight) * factor
-        safe = np.where(weight > 0, weight, 1.0)
-        share = np.where(weight[seg] > 0, entry_kg / safe[seg], qty / units[seg])
+        if (weight > 0).all():
+            share = entry_kg / weight[seg]
+        else:
+            safe = np.where(weight > 0, weight, 1.0)
+            share = np.where(weight[seg] > 0, entry_kg / safe[seg], qty / units[seg])
         today = live & (np.floor(depart + 1e-9) <= day)
-        if today.any():
+        if today.all():
+            st.today["transport_cost_usd"] += np.bincount(child, weights=cost, minlength=m.n_nodes)
+            st.sku_today["transport_cost_usd"] += np.bincount(cols, weights=cost[seg] * share, minlength=m.n_skus)
+        elif today.any():
             st.today["transport_cost_usd"] += np.bincount(child[today], weights=cost[today], minlength=m.n_nodes)
             on = today[seg]
             st.sku_today["transport_cost_usd"] += np.bincount(cols[on], weights=(cost[seg] * share)[on],
@@ -135,7 +141,11 @@ class DirectShipping:
         log["expedited"].extend([False] * len(live_idx))
         # Receipts: usable from ceil(arrival), never before the day after shipping.
         usable = np.maximum(np.ceil(arrive - 1e-9), day + 1).astype(np.int64)
-        for d in np.unique(usable[live]):
+        days = np.unique(usable[live])
+        if len(days) == 1 and live.all():
+            st.add_receipt(int(days[0]), links[seg], cols, qty)
+            return
+        for d in days:
             sel = live & (usable == d)
             on = sel[seg]
             st.add_receipt(int(d), links[seg[on]], cols[on], qty[on])

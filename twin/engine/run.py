@@ -158,7 +158,8 @@ def _tier_work(model, tier, state, plans, forecasts, protection, ordering, ship,
                 demand.close()
             clock = timers.add("sampling", clock)
             stores.clear_backorders(state)
-            stores.serve_customers(state, flat, qty, day)
+            served = stores.serve_customers(state, flat, qty, day,
+                                            handing_over=not dynamic and stores.hand_over(state, day))
             for r in dynamic:  # the day's demand of each forecast-driven store (flat is ascending)
                 base = (r - tier.start) * k
                 lo, hi = np.searchsorted(flat, (base, base + k))
@@ -166,7 +167,7 @@ def _tier_work(model, tier, state, plans, forecasts, protection, ordering, ship,
                 row[flat[lo:hi] - base] = qty[lo:hi]
                 forecasts.observe(r, row)
             clock = timers.add("serving", clock)
-            stores.review(state, day, ordering, forecasts, protection)
+            stores.review(state, day, ordering, forecasts, protection, served)
             timers.add("policy", clock)
         return work
 

@@ -120,19 +120,21 @@ def review(state: State, rows: slice, day: int, forecasts: Forecasts, protection
     q = order_quantity(ip, s, S, m.Q[rows], m.rule[rows][:, None])
     q *= reviewing[:, None]
     r_idx, cols = np.nonzero(q > 0)
+    qty = q[r_idx, cols]
     if r_idx.size:
         node_rows = r_idx + rows.start
-        qty = q[r_idx, cols]
         ordering.place(state, node_rows, cols, qty)
-        state.on_order[node_rows, cols] += qty
-    lines = (q > 0).sum(axis=1)
+        state.on_order_flat[node_rows * m.n_skus + cols] += qty
+    n_rows = rows.stop - rows.start
+    lines = np.bincount(r_idx, minlength=n_rows)
     t = state.today
     t["orders_placed"][rows] += lines
-    t["ordered_units"][rows] += q.sum(axis=1)
+    t["ordered_units"][rows] += np.bincount(r_idx, weights=qty, minlength=n_rows)
     cost = lines * m.order_cost[rows]
     t["ordering_cost_usd"][rows] += cost
     if cost.any():
-        state.sku_today["ordering_cost_usd"] += ((q > 0) * m.order_cost[rows][:, None]).sum(axis=0)
+        state.sku_today["ordering_cost_usd"] += np.bincount(cols, weights=m.order_cost[rows][r_idx],
+                                                            minlength=m.n_skus)
 
 
 def lose_inventory(state: State, row: int, fraction: float, skus: np.ndarray | None, hold: bool) -> np.ndarray:

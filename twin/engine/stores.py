@@ -14,6 +14,8 @@ day.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from twin.engine.orders import Ordering
@@ -50,11 +52,33 @@ def clear_backorders(state: State) -> None:
         state.sku["revenue_usd"] += np.bincount(cols, weights=revenue, minlength=k)
 
 
-def serve_customers(state: State, flat: np.ndarray, demand: np.ndarray, day: int) -> None:
+@dataclass
+class Served:
+    """Positions whose inventory position fell while serving, handed straight to the day's review."""
+
+    flat: np.ndarray     # ascending flat positions of the store block
+    on_hand: np.ndarray  # their on-hand after serving
+
+
+def hand_over(state: State, day: int) -> bool:
+    """Whether serving can hand its positions straight to the review that follows it today.
+
+    True when every store reviews today (none closed) and no position was marked since the
+    last review: the positions that fell while serving are then exactly the ones to review.
+    """
+    block, m = state.stores, state.model
+    a, b = block.start, block.stop
+    return (block.candidates is not None and not block.candidates and not (day % m.review_days[a:b]).any()
+            and not state.closed[a:b].any())
+
+
+def serve_customers(state: State, flat: np.ndarray, demand: np.ndarray, day: int,
+                    handing_over: bool = False) -> Served | None:
     """Serve the demand at positions ``flat`` (ascending) of the store block (closed stores sell nothing).
 
     Most positions are served in full; what is lost or backordered is worked out on the few
-    positions that run short.
+    positions that run short. The positions whose inventory position fell are marked dirty, or,
+    with ``handing_over`` (see :func:`hand_over`), returned for the review instead.
     """
     block = state.stores
     m = state.model
@@ -66,7 +90,8 @@ def serve_customers(state: State, flat: np.ndarray, demand: np.ndarray, day: int
     filled = np.minimum(on_hand, demand)
     if any_closed:
         filled[closed[rows - block.start] > 0] = 0.0
-    oh[flat] = on_hand - filled
+    after = (on_hand - filled).astype(oh.dtype)
+    oh[flat] = after
     unmet = demand - filled
     short = np.flatnonzero(unmet)
     fell = filled > 0  # the inventory position fell: review these positions
@@ -79,16 +104,18 @@ def serve_customers(state: State, flat: np.ndarray, demand: np.ndarray, day: int
         if owed.any():
             block.flat(state.backorders)[flat[short]] += owed
             fell[short] |= owed > 0
-    block.mark(flat[fell])
+    served = Served(flat[fell], after[fell]) if handing_over else None
+    if served is None:
+        block.mark(flat[fell])
     revenue = filled * m.price[cols]
     # Per node: ``flat`` is ascending, so each node's positions are one run.
     starts = np.flatnonzero(np.concatenate(([True], rows[1:] != rows[:-1]))) if len(rows) else rows
     present = rows[starts]
     t = state.today
     t["demand_units"][present] += np.add.reduceat(demand, starts)
-    served = np.add.reduceat(filled, starts)
-    t["filled_from_stock_units"][present] += served
-    t["sold_units"][present] += served
+    sold = np.add.reduceat(filled, starts)
+    t["filled_from_stock_units"][present] += sold
+    t["sold_units"][present] += sold
     t["revenue_usd"][present] += np.add.reduceat(revenue, starts)
     penalty = lost * block.take(m.lost_sale_cost, flat[short], short_rows, short_cols)
     margin = lost * (m.price[short_cols] - m.unit_cost[short_cols])
@@ -106,10 +133,15 @@ def serve_customers(state: State, flat: np.ndarray, demand: np.ndarray, day: int
         sku["lost_units"] += np.bincount(short_cols, weights=lost, minlength=k)
         sku["lost_margin_usd"] += np.bincount(short_cols, weights=margin, minlength=k)
         sku["lost_sale_cost_usd"] += np.bincount(short_cols, weights=penalty, minlength=k)
+    return served
 
 
-def review(state: State, day: int, ordering: Ordering, forecasts, protection: np.ndarray) -> None:
-    """Review the dirty positions of stores whose review day it is; order where IP <= s."""
+def review(state: State, day: int, ordering: Ordering, forecasts, protection: np.ndarray,
+           served: Served | None = None) -> None:
+    """Review the dirty positions of stores whose review day it is; order where IP <= s.
+
+    ``served``: the positions serving handed over (then nothing else is dirty).
+    """
     dynamic_rows = [r for r in forecasts.state if state.stores.start <= r < state.stores.stop]
     block = state.stores
     m = state.model
@@ -118,9 +150,17 @@ def review(state: State, day: int, ordering: Ordering, forecasts, protection: np
     for r in dynamic_rows:  # forecast-driven targets move every day: review the whole row
         if reviewing[r - a]:
             block.mark_rows(r - a, r - a + 1)
+    on_hand = None
+    if served is not None:
+        if reviewing.all() and block.candidates is not None and not block.candidates:
+            flat, on_hand = served.flat, served.on_hand  # never marked: nothing to clean
+        else:  # (not expected) mark them and review as usual
+            block.mark(served.flat)
     if not reviewing.any():
         return
-    if reviewing.all():
+    if on_hand is not None:
+        pass
+    elif reviewing.all():
         flat = block.dirty_positions()
         block.reviewed_all()
     else:
@@ -130,9 +170,11 @@ def review(state: State, day: int, ordering: Ordering, forecasts, protection: np
         flat = rows_due[r_idx] * block.k + c_idx
     if flat.size == 0:
         return
-    block.dirty[flat] = False
     rows, cols = block.rows_cols(flat)
-    ip = block.take(state.on_hand, flat, rows, cols) + block.take(state.on_order, flat, rows, cols)
+    if on_hand is None:
+        block.dirty[flat] = False
+        on_hand = block.take(state.on_hand, flat, rows, cols)
+    ip = on_hand + block.take(state.on_order, flat, rows, cols)
     if not m.lost_sales[a:b].all():  # stores that lose unmet demand owe nothing
         ip -= block.take(state.backorders, flat, rows, cols)
     s, S = block.limits(m, flat, rows, cols)
