@@ -85,3 +85,25 @@ def test_cli_dask_run_equals_local_run(tmp_path):
         pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "local" / name),
                                       pd.read_parquet(tmp_path / "dask" / name), check_exact=True)
     assert not (tmp_path / "dask.partial").exists()
+
+
+def test_local_cluster_settings_reach_scheduler_and_workers():
+    """Every replication goes to the workers at once, and the workers do not sample their stacks."""
+    import math
+
+    import dask
+    from dask.distributed import Client
+
+    def worker_settings():
+        return (dask.config.get("distributed.worker.profile.enabled"),
+                dask.config.get("distributed.scheduler.worker-saturation"))
+
+    cluster = distributed.local_cluster(1)
+    try:
+        with Client(cluster) as client:
+            saturation = client.run_on_scheduler(lambda dask_scheduler: dask_scheduler.WORKER_SATURATION)
+            assert math.isinf(saturation)
+            for profile, _ in client.run(worker_settings).values():
+                assert profile is False
+    finally:
+        cluster.close()
