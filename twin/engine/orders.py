@@ -98,6 +98,14 @@ def _union(a: Orders, b: Orders, key_a: np.ndarray, key_b: np.ndarray,
     same = np.zeros(len(key_a), dtype=bool)
     same[inside] = key_b[at[inside]] == key_a[inside]
     extra = np.flatnonzero(~same)
+    if not len(extra):  # every key of ``a`` is among those of ``b``
+        matched = at
+        out = []
+        for qa, qb in quantities:
+            qty = np.array(qb, dtype=np.float64)
+            qty[matched] += qa
+            out.append(Orders(b.pos, b.col, qty))
+        return tuple(out)
     # Each key of ``b`` moves right by the number of extra keys of ``a`` before it.
     before = np.cumsum(np.bincount(at[extra], minlength=len(key_b) + 1))[:len(key_b)]
     to_b = np.arange(len(key_b)) + before
@@ -336,8 +344,6 @@ def fill_orders(state: State, plan: SourcePlan, day: int, ship: Dispatch, capaci
     pos, col, qty = shipped.pos[moving], shipped.col[moving], shipped.qty[moving]
     if len(qty) == 0:
         return observed
-    children = plan.children[pos]
-    state.in_transit_flat[children * k + col] += qty
     if state.in_transit_link is not None:
         state.in_transit_link[plan.index[pos], col] += qty
     starts = np.flatnonzero(np.concatenate([[True], pos[1:] != pos[:-1]]))

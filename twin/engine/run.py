@@ -91,6 +91,7 @@ def simulate(model: Model, horizon_days: int, warmup_days: int, disruptions: Dis
     env = comp.environment()
     shipper = Shipper(state, disruptions, transit, processing, lane_u, now=env.now)
     plans = orders.source_plans(model)
+    state.plans = list(plans.values())
     forecasts = steps.Forecasts(model)
     protection = _protection(model, forecasts)
     ordering = orders.Ordering(model, plans)

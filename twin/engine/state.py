@@ -4,8 +4,10 @@ Rows are nodes, columns SKUs. The quantities follow the units of every
 order from the moment it is placed to the moment it is usable:
 
 * orders not yet shipped are held by their source (see :mod:`twin.engine.orders`);
-* ``in_transit[c]`` units shipped towards node ``c`` and not yet received (hubs included);
 * ``on_order[c]``   units node ``c`` has ordered over all its links and not received;
+* in transit to ``c``: units shipped towards it and not yet received (hubs included), which is
+  ``on_order[c]`` less its orders its sources hold unshipped (no array of its own: the
+  end-of-day records take it from those two, see :meth:`State.close_day`);
 * ``backorders[n]`` units ``n`` owes: customers (stores) or downstream nodes;
 * ``held[n]``       units of ``n`` under a quality hold (not usable, released later).
 
@@ -179,11 +181,9 @@ class State:
         self.held = np.zeros((n, k), dtype)
         self.closed = np.zeros(n, dtype=np.int64)
         self.lane_closed = np.zeros(len(model.lanes), dtype=np.int64)
-        self.in_transit = np.zeros((n, k), dtype)
         self.on_order = np.zeros((n, k), dtype)
         # Flat views (row * K + SKU) for fast scatters at many (node, SKU) positions.
         self.on_hand_flat = self.on_hand.reshape(-1)
-        self.in_transit_flat = self.in_transit.reshape(-1)
         self.on_order_flat = self.on_order.reshape(-1)
         # Sums over SKUs and over nodes as matrix-vector products (exact for whole units).
         self._ones_k = np.ones(k, dtype)
@@ -198,6 +198,7 @@ class State:
         self.uniform_holding = holding[0] if bool((holding == holding[:1]).all()) else None
         self.in_transit_link = np.zeros((n_links, k)) if self.uniform_holding is None else None
         self.any_backorder_cost = bool(model.backorder_cost.any())
+        self.plans: list = []  # the sources' order books (twin.engine.orders.SourcePlan), set by the engine
         self.today = {name: np.zeros(n) for name in DAY_COUNTERS}
         self.daily = {name: np.zeros((horizon_days, n)) for name in DAY_COUNTERS + DAY_LEVELS}
         self.sku = {name: np.zeros(k) for name in SKU_TOTALS}
@@ -222,6 +223,27 @@ class State:
         """Sum over nodes of each SKU."""
         return self._ones_n[:len(array)] @ array if self.model.integral else array.sum(axis=0)
 
+    def _unshipped(self, counting: bool, h: np.ndarray | None) -> dict[str, np.ndarray | float]:
+        """Units ordered and not yet shipped (held by the sources), by ordering node and by SKU.
+
+        With one holding rate per SKU, also their value at that rate by ordering node.
+        """
+        m = self.model
+        children, cols, qty = [], [], []
+        for plan in self.plans:
+            for pos, col, q in [(plan.backlog.pos, plan.backlog.col, plan.backlog.qty), *plan.new]:
+                if len(q):
+                    children.append(plan.children[pos])
+                    cols.append(col)
+                    qty.append(q)
+        if not qty:
+            return {"by_node": 0.0, "by_sku": 0.0, "value_by_node": 0.0}
+        child, col, units = np.concatenate(children), np.concatenate(cols), np.concatenate(qty)
+        return {"by_node": np.bincount(child, weights=units, minlength=m.n_nodes),
+                "by_sku": np.bincount(col, weights=units, minlength=m.n_skus) if counting else 0.0,
+                "value_by_node": (np.bincount(child, weights=units * h[col], minlength=m.n_nodes)
+                                  if h is not None else 0.0)}
+
     def counting(self, day: int) -> bool:
         """Whether ``day`` counts towards KPIs (after the warm-up)."""
         return day >= self.warmup
@@ -231,19 +253,20 @@ class State:
         m = self.model
         rec = self.daily
         counting = self.counting(day)
+        h = self.uniform_holding
+        unshipped = self._unshipped(counting, h)
         on_hand_sku = self._sku_sums(self.on_hand) if counting else None
-        transit_sku = self._sku_sums(self.in_transit) if counting else None
+        transit_sku = self._sku_sums(self.on_order) - unshipped["by_sku"] if counting else None
         rec["on_hand_units"][day] = self._row_sums(self.on_hand) + self.hub_stock
-        rec["in_transit_units"][day] = self._row_sums(self.in_transit)
+        rec["in_transit_units"][day] = self._row_sums(self.on_order) - unshipped["by_node"]
         owing = self.owing_rows
         backorders = self.backorders[owing]
         rec["backorder_units"][day][owing] = self._row_sums(backorders)
         if self.any_held:
             rec["held_units"][day] = self._row_sums(self.held)
-        h = self.uniform_holding
         if h is not None:
             rec["holding_cost_usd"][day] = self.on_hand @ h
-            rec["pipeline_holding_cost_usd"][day] = self.in_transit @ h
+            rec["pipeline_holding_cost_usd"][day] = self.on_order @ h - unshipped["value_by_node"]
         else:
             rec["holding_cost_usd"][day] = (self.on_hand * m.holding).sum(axis=1)
             per_link = (self.in_transit_link * m.holding[self.link_source]).sum(axis=1)

@@ -34,9 +34,8 @@ def receive(state: State, day: int) -> None:
         if state.closed[row]:
             waiting.append((link_index, cols, units))
             continue
-        on_hand, in_transit, on_order = state.on_hand[row], state.in_transit[row], state.on_order[row]
+        on_hand, on_order = state.on_hand[row], state.on_order[row]
         on_hand[cols] += units
-        in_transit[cols] -= units
         if state.in_transit_link is not None:
             state.in_transit_link[link_index, cols] -= units
         on_order[cols] -= units
@@ -56,7 +55,6 @@ def _receive_batch(state: State, day: int, links: np.ndarray, cols: np.ndarray, 
         links, cols, units, child = links[keep], cols[keep], units[keep], child[keep]
     flat = child * state.model.n_skus + cols
     state.on_hand_flat[flat] += units
-    state.in_transit_flat[flat] -= units
     state.on_order_flat[flat] -= units
     if state.in_transit_link is not None:
         state.in_transit_link[links, cols] -= units

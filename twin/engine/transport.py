@@ -237,7 +237,7 @@ class Shipper:
     def share_fixed_costs(self, day: int) -> None:
         """Split the fixed charge of each lane used on ``day`` over its legs, by weight."""
         state = self.state
-        cols_parts, cost_parts = [], []
+        cols_parts, share_parts, parts = [], [], []
         cost_log = self.log["cost_usd"]
         by_node = state.today["transport_cost_usd"]
         for key in [k for k in state.lane_days if k[1] == day]:
@@ -249,10 +249,12 @@ class Shipper:
                 cost_log[log_index] += part
                 by_node[child] += part
                 cols_parts.append(cols)
-                cost_parts.append(part * share)
-        if cols_parts:
-            state.sku_today["transport_cost_usd"] += np.bincount(np.concatenate(cols_parts),
-                                                                 weights=np.concatenate(cost_parts),
+                share_parts.append(share)
+                parts.append(part)
+        if cols_parts:  # each leg's part shared over its SKUs, all legs at once
+            sizes = [len(c) for c in cols_parts]
+            weights = np.repeat(np.array(parts), sizes) * np.concatenate(share_parts)
+            state.sku_today["transport_cost_usd"] += np.bincount(np.concatenate(cols_parts), weights=weights,
                                                                  minlength=self.model.n_skus)
 
     def flows(self) -> dict[str, np.ndarray]:
