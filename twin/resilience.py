@@ -169,12 +169,14 @@ def _level_series(model: Model, runs_of: list, days: slice) -> dict[str, _Series
 
 def unit_values(model: Model) -> dict[str, np.ndarray]:
     """Per node (and for the network, last) the demand-weighted margin and unit cost of a unit it serves."""
-    weights = np.vstack([model.mean_demand, model.mean_demand[np.array(model.kinds) == "store"].sum(axis=0)])
-    total = weights.sum(axis=1)
-    margin = model.price - model.unit_cost
+    demand = model.mean_demand.astype(np.float64, copy=False)  # (nodes, SKUs)
+    stores = (np.array(model.kinds) == "store").astype(np.float64)
+    per_unit = np.stack([np.ones(model.n_skus), model.price - model.unit_cost, model.unit_cost], axis=1)
+    sums = np.vstack([demand @ per_unit, (stores @ demand) @ per_unit])  # units, margin, cost per node
+    total = sums[:, 0]
     with np.errstate(divide="ignore", invalid="ignore"):
-        return {"margin": np.where(total > 0, weights @ margin / total, 0.0),
-                "unit_cost": np.where(total > 0, weights @ model.unit_cost / total, 0.0)}
+        return {"margin": np.where(total > 0, sums[:, 1] / total, 0.0),
+                "unit_cost": np.where(total > 0, sums[:, 2] / total, 0.0)}
 
 
 def _kpi_columns(kpi: str, base: _Series, scen: _Series, days: np.ndarray, start: float, th: Thresholds,
