@@ -2,15 +2,18 @@
 
     .venv/bin/python -m benchmarks.dask_speedup [--scenario scenarios/teaching-hub-closure.yaml]
                                                 [--replications 200] [--workers 1,2] [--repeats 1]
-                                                [--no-end-to-end]
+                                                [--no-end-to-end] [--pool]
 
-Two measurements per worker count, one after the other:
+Up to three measurements per worker count, one after the other:
 
 * ``twin.distributed.execute`` (the Dask part of ``twin run --dask``): start a
   local cluster of N single-threaded worker processes, scatter the plan, run
   every replication (all its variants) as a task, gather, close the cluster.
   Its wall time is split into cluster start-up (until the client is connected),
   compute (until the last replication is back) and shut-down.
+* with ``--pool``, twin's own process pool (``twin.runplan.execute``, no Dask) on
+  the same replications: what the machine itself gives, measured in the same
+  window (this VM's speed moves between runs minutes apart).
 * ``twin.run.run_scenario(..., dask=True, workers=N)``: the same plus loading
   the scenario, staging finished replications to Parquet, and building and
   writing the whole report: everything ``twin run --dask`` does.
@@ -61,6 +64,17 @@ def time_execute(plan, workers: int) -> dict:
             "_fingerprint": fingerprint(results)}
 
 
+def time_pool(plan, workers: int) -> dict:
+    """The same replications in twin's own process pool (no Dask): what the machine itself gives."""
+    from twin.runplan import execute
+
+    load = os.getloadavg()
+    started = time.perf_counter()
+    results = execute(plan, workers=workers)
+    return {"workers": workers, "load_average_before": [round(x, 2) for x in load],
+            "wall_seconds": round(time.perf_counter() - started, 2), "_fingerprint": fingerprint(results)}
+
+
 def time_run_scenario(path: Path, replications: int, workers: int) -> dict:
     from twin.run import run_scenario
 
@@ -81,6 +95,8 @@ def main() -> None:
     ap.add_argument("--workers", default="1,2", help="worker counts to compare, first is the reference")
     ap.add_argument("--repeats", type=int, default=1, help="runs per worker count (the fastest is kept)")
     ap.add_argument("--no-end-to-end", action="store_true", help="skip the run_scenario measurement")
+    ap.add_argument("--pool", action="store_true",
+                    help="also time twin's own process pool (no Dask) on the same replications, as a reference")
     ap.add_argument("--out", type=Path, default=HERE / "results" / "dask-speedup.json")
     args = ap.parse_args()
 
@@ -97,6 +113,7 @@ def main() -> None:
 
     execute_runs = {w: [] for w in counts}
     e2e_runs = {w: [] for w in counts}
+    pool_runs = {w: [] for w in counts}
     for _ in range(args.repeats):
         for w in counts:
             r = time_execute(plan, w)
@@ -104,6 +121,10 @@ def main() -> None:
             print(f"execute, {w} worker(s): {r['wall_seconds']} s (start {r['cluster_start_seconds']}, compute "
                   f"{r['compute_seconds']}, shut-down {r['shutdown_seconds']}; load {r['load_average_before'][0]})",
                   flush=True)
+            if args.pool:
+                r = time_pool(plan, w)
+                pool_runs[w].append(r)
+                print(f"process pool (no Dask), {w} worker(s): {r['wall_seconds']} s", flush=True)
         if not args.no_end_to_end:
             for w in counts:
                 r = time_run_scenario(args.scenario, args.replications, w)
@@ -111,7 +132,7 @@ def main() -> None:
                 print(f"run_scenario(dask=True), {w} worker(s): {r['wall_seconds']} s "
                       f"(load {r['load_average_before'][0]})", flush=True)
 
-    prints = [r.pop("_fingerprint") for runs in execute_runs.values() for r in runs]
+    prints = [r.pop("_fingerprint") for group in (execute_runs, pool_runs) for runs in group.values() for r in runs]
     identical = all(np.array_equal(prints[0], p) for p in prints[1:])
     best = {w: min(runs, key=lambda r: r["wall_seconds"]) for w, runs in execute_runs.items()}
     ref = counts[0]
@@ -121,6 +142,10 @@ def main() -> None:
             "execute, wall (cluster start-up included)": round(best[ref]["wall_seconds"] / best[w]["wall_seconds"], 2),
             "execute, compute only": round(best[ref]["compute_seconds"] / best[w]["compute_seconds"], 2),
         }
+        if args.pool:
+            a = min(r["wall_seconds"] for r in pool_runs[ref])
+            b = min(r["wall_seconds"] for r in pool_runs[w])
+            speedup[f"{ref} -> {w} workers"]["process pool without Dask, wall (reference)"] = round(a / b, 2)
         if not args.no_end_to_end:
             a = min(r["wall_seconds"] for r in e2e_runs[ref])
             b = min(r["wall_seconds"] for r in e2e_runs[w])
@@ -132,6 +157,7 @@ def main() -> None:
         "horizon_days": spec.horizon_days,
         "execute": execute_runs,
         "run_scenario": e2e_runs if not args.no_end_to_end else None,
+        "process_pool": pool_runs if args.pool else None,
         "speedup": speedup,
         "results_identical_across_runs": identical,
         "machine": {"cpu": cpu_model(), "cores": os.cpu_count(), "python": platform.python_version(),

@@ -20,16 +20,11 @@ from twin.runplan import Plan, Results, run_replication
 
 #: Dask settings of the local cluster. A replication is a long task (a second or more) and every
 #: replication is ready at once, so the scheduler sends them all to the workers (no root-task
-#: queuing: a worker starts its next replication without waiting for the scheduler's reply); the
-#: workers' statistical profiler, which samples every thread's stack every 10 ms, is off; and the
-#: event loops' housekeeping (tick, system and memory monitors) wakes up less often, so that it
-#: takes less of the interpreter lock and of the cores from the simulations.
+#: queuing: a worker starts its next replication without waiting for the scheduler's reply), and
+#: the workers' statistical profiler, which samples every thread's stack every 10 ms, is off.
 LOCAL_CLUSTER_CONFIG = {
     "distributed.scheduler.worker-saturation": float("inf"),
     "distributed.worker.profile.enabled": False,
-    "distributed.admin.tick.interval": "1s",
-    "distributed.admin.system-monitor.interval": "5s",
-    "distributed.worker.memory.monitor-interval": "1s",
 }
 
 
