@@ -100,12 +100,9 @@ class DirectShipping:
             safe = np.where(weight > 0, weight, 1.0)
             share = np.where(weight[seg] > 0, entry_kg / safe[seg], qty / units[seg])
         today = live & (np.floor(depart + 1e-9) <= day)
-        if today.all():
-            st.today["transport_cost_usd"] += np.bincount(child, weights=cost, minlength=m.n_nodes)
-            st.sku_today["transport_cost_usd"] += np.bincount(cols, weights=cost[seg] * share, minlength=m.n_skus)
-        elif today.any():
-            st.today["transport_cost_usd"] += np.bincount(child[today], weights=cost[today], minlength=m.n_nodes)
-            on = today[seg]
+        if today.any():  # (every leg, in the common case: no masks then)
+            legs, on = (slice(None), slice(None)) if today.all() else (today, today[seg])
+            st.today["transport_cost_usd"] += np.bincount(child[legs], weights=cost[legs], minlength=m.n_nodes)
             st.sku_today["transport_cost_usd"] += np.bincount(cols[on], weights=(cost[seg] * share)[on],
                                                               minlength=m.n_skus)
         log = sh.log
@@ -142,10 +139,6 @@ class DirectShipping:
         # Receipts: usable from ceil(arrival), never before the day after shipping.
         usable = np.maximum(np.ceil(arrive - 1e-9), day + 1).astype(np.int64)
         days = np.unique(usable[live])
-        if len(days) == 1 and live.all():
-            st.add_receipt(int(days[0]), links[seg], cols, qty)
-            return
         for d in days:
-            sel = live & (usable == d)
-            on = sel[seg]
+            on = slice(None) if len(days) == 1 and live.all() else (live & (usable == d))[seg]
             st.add_receipt(int(d), links[seg[on]], cols[on], qty[on])

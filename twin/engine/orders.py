@@ -17,7 +17,7 @@ from typing import Callable
 
 import numpy as np
 
-from twin.engine.state import State
+from twin.engine.state import State, run_starts
 from twin.model import Model, SupplyLink
 
 Ship = Callable[[SupplyLink, np.ndarray, np.ndarray, int], None]  # link, SKU columns, units, day
@@ -60,9 +60,6 @@ class SourcePlan:
         """Today's orders (one triple per link and SKU), emptied."""
         if not self.new:
             return Orders()
-        if len(self.new) == 1:
-            pos, col, qty = self.new.pop()
-            return _merge(pos, col, qty)[0]
         pos = np.concatenate([p for p, _, _ in self.new])
         col = np.concatenate([c for _, c, _ in self.new])
         qty = np.concatenate([q for _, _, q in self.new])
@@ -186,22 +183,14 @@ class Ordering:
         if (simple >= 0).all() and not state.closed[self.link_source[simple]].any():
             self._add(simple, cols, q)
             return
-        order, placed_cols = None, cols
-        if len(rows) > 1 and not bool((rows[1:] >= rows[:-1]).all()):
-            order = np.argsort(rows, kind="stable")
-            rows, cols = rows[order], cols[order]
-        starts = np.flatnonzero(np.concatenate(([True], rows[1:] != rows[:-1]))) if len(rows) else rows
+        starts = run_starts(rows)  # one run per node when rows are ascending (as reviews place them)
         ends = np.append(starts[1:], len(rows))
         links = np.empty(len(rows), dtype=np.int64)
         for a, b in zip(starts.tolist(), ends.tolist()):
             links[a:b] = self._links_of(state, int(rows[a]))[cols[a:b]]
         if len(links) and links.min() < 0:
             raise RuntimeError("an order was placed for a SKU the node has no source for")
-        if order is not None:
-            unsorted = np.empty_like(links)
-            unsorted[order] = links
-            links = unsorted
-        self._add(links, placed_cols, q)
+        self._add(links, cols, q)
 
     def _links_of(self, state: State, row: int) -> np.ndarray:
         """The link each SKU of ``row`` is ordered over today: its group's first open source (-1: none)."""
@@ -346,7 +335,7 @@ def fill_orders(state: State, plan: SourcePlan, day: int, ship: Dispatch, capaci
         return observed
     if state.in_transit_link is not None:
         state.in_transit_link[plan.index[pos], col] += qty
-    starts = np.flatnonzero(np.concatenate([[True], pos[1:] != pos[:-1]]))
+    starts = run_starts(pos)
     ends = np.append(starts[1:], len(pos))
     links = plan.index[pos[starts]]
     bulk = ship.eligible[links] if ship.eligible is not None else np.zeros(len(links), dtype=bool)

@@ -44,6 +44,13 @@ SKU_TOTALS = (
 )
 
 
+def run_starts(values: np.ndarray) -> np.ndarray:
+    """Where each run of equal neighbours begins in ``values`` (e.g. each node's part of ascending positions)."""
+    if not len(values):
+        return np.zeros(0, dtype=np.int64)
+    return np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))
+
+
 class StoreBlock:
     """The contiguous rows of the store tier, with per-position marks (row-major, ``row * K + sku``).
 
@@ -56,8 +63,9 @@ class StoreBlock:
     that list is not known (the first day, or after it grew too long).
     """
 
-    def __init__(self, start: int, stop: int, k: int, dirty: np.ndarray):
+    def __init__(self, start: int, stop: int, k: int, dirty: np.ndarray, loses_all: bool = True):
         self.start, self.stop, self.k = start, stop, k
+        self.loses_all = loses_all  # every store loses unmet demand (none owes its customers)
         self.dirty = dirty
         self.clear_mask = np.zeros((stop - start) * k, dtype=bool)
         self.candidates: list[np.ndarray] | None = None
@@ -167,7 +175,7 @@ class State:
             for r, spec in enumerate(model.forecast[a:b]):
                 if spec is not None:
                     dirty[r * k:(r + 1) * k] = True
-            self.stores = StoreBlock(a, b, k, dirty)
+            self.stores = StoreBlock(a, b, k, dirty, loses_all=bool(model.lost_sales[a:b].all()))
             self.stores.keep_limits(model.s[a:b], model.S[a:b])
         dtype = model.dtype
         # Rows that can hold backorders: all but stores that lose unmet demand. A contiguous range
@@ -342,7 +350,7 @@ class State:
     def mark_arrived_many(self, rows: np.ndarray, cols: np.ndarray) -> None:
         """:meth:`mark_arrived` for many (row, SKU) positions."""
         block = self.stores
-        if block is None or self.model.lost_sales[block.start:block.stop].all():
+        if block is None or block.loses_all:
             return
         sel = (rows >= block.start) & (rows < block.stop) & ~self.model.lost_sales[rows]
         if sel.any():

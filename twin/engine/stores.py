@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from twin.engine.orders import Ordering
-from twin.engine.state import State
+from twin.engine.state import State, run_starts
 from twin.policy import BATCH, UP_TO, order_quantity
 
 
@@ -97,7 +97,7 @@ def serve_customers(state: State, flat: np.ndarray, demand: np.ndarray, day: int
     fell = filled > 0  # the inventory position fell: review these positions
     short_rows, short_cols = rows[short], cols[short]
     lost = unmet[short]
-    if not m.lost_sales[block.start:block.stop].all() and short.size:
+    if not block.loses_all and short.size:
         owing = ~m.lost_sales[short_rows] & (state.closed[short_rows] == 0)
         owed = np.where(owing, lost, 0.0)
         lost = lost - owed
@@ -109,7 +109,7 @@ def serve_customers(state: State, flat: np.ndarray, demand: np.ndarray, day: int
         block.mark(flat[fell])
     revenue = filled * m.price[cols]
     # Per node: ``flat`` is ascending, so each node's positions are one run.
-    starts = np.flatnonzero(np.concatenate(([True], rows[1:] != rows[:-1]))) if len(rows) else rows
+    starts = run_starts(rows)
     present = rows[starts]
     t = state.today
     t["demand_units"][present] += np.add.reduceat(demand, starts)
@@ -140,7 +140,8 @@ def review(state: State, day: int, ordering: Ordering, forecasts, protection: np
            served: Served | None = None) -> None:
     """Review the dirty positions of stores whose review day it is; order where IP <= s.
 
-    ``served``: the positions serving handed over (then nothing else is dirty).
+    ``served``: the positions serving handed over when :func:`hand_over` held (every store
+    reviews today and nothing else is dirty): they are reviewed as they are, unmarked.
     """
     dynamic_rows = [r for r in forecasts.state if state.stores.start <= r < state.stores.stop]
     block = state.stores
@@ -150,16 +151,11 @@ def review(state: State, day: int, ordering: Ordering, forecasts, protection: np
     for r in dynamic_rows:  # forecast-driven targets move every day: review the whole row
         if reviewing[r - a]:
             block.mark_rows(r - a, r - a + 1)
-    on_hand = None
-    if served is not None:
-        if reviewing.all() and block.candidates is not None and not block.candidates:
-            flat, on_hand = served.flat, served.on_hand  # never marked: nothing to clean
-        else:  # (not expected) mark them and review as usual
-            block.mark(served.flat)
     if not reviewing.any():
         return
-    if on_hand is not None:
-        pass
+    on_hand = None
+    if served is not None:
+        flat, on_hand = served.flat, served.on_hand
     elif reviewing.all():
         flat = block.dirty_positions()
         block.reviewed_all()
@@ -175,7 +171,7 @@ def review(state: State, day: int, ordering: Ordering, forecasts, protection: np
         block.dirty[flat] = False
         on_hand = block.take(state.on_hand, flat, rows, cols)
     ip = on_hand + block.take(state.on_order, flat, rows, cols)
-    if not m.lost_sales[a:b].all():  # stores that lose unmet demand owe nothing
+    if not block.loses_all:  # stores that lose unmet demand owe nothing
         ip -= block.take(state.backorders, flat, rows, cols)
     s, S = block.limits(m, flat, rows, cols)
     if dynamic_rows:
@@ -191,7 +187,7 @@ def review(state: State, day: int, ordering: Ordering, forecasts, protection: np
     ordering.place(state, rows, cols, q)
     block.flat(state.on_order)[flat] += q
     t = state.today
-    starts = np.flatnonzero(np.concatenate(([True], rows[1:] != rows[:-1])))  # rows ascending: one run each
+    starts = run_starts(rows)  # rows ascending: one run each
     present = rows[starts]
     lines = np.diff(np.append(starts, len(rows))).astype(np.float64)
     t["orders_placed"][present] += lines
