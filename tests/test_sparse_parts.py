@@ -70,3 +70,58 @@ def test_marked_positions_are_exactly_the_dirty_ones(case):
             if len(what) == rows:
                 block.reviewed_all()
     assert np.array_equal(block.dirty_positions(), np.flatnonzero(block.dirty))
+
+
+class _Shock:
+    rows, skus = [2, 5], np.array([True, False, True, False, True])
+
+    @staticmethod
+    def factor(day):
+        return 3.0 if day == 2 else 1.0
+
+
+def _demand_model(dtype):
+    from types import SimpleNamespace
+    rng = np.random.default_rng(7)
+    dists = ["poisson", "poisson", "normal", "poisson", "negbin", "deterministic", "poisson", None]
+    n, k = len(dists), 5
+    mean = (rng.random((n, k)) * 3).astype(dtype)
+    weekly = 0.5 + rng.random((n, 7))
+    return SimpleNamespace(demand_dist=dists, demand_mean=mean, demand_sd=(np.sqrt(mean) * 2).astype(dtype),
+                           dtype=dtype, day_factor=lambda day: weekly[:, day % 7]), n, k
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(1, 60), st.sampled_from([np.float32, np.float64]))
+def test_demand_drawn_in_chunks_equals_the_plain_inverse_cdf_of_one_draw_per_position(chunk, dtype):
+    """Chunks of any size give each position the uniform a one-shot draw would, and its exact quantile."""
+    import twin.engine.demand as demand
+    from twin.sampling import negbin_from_uniform, normal_from_uniform, poisson_from_uniform
+
+    model, n, k = _demand_model(dtype)
+    saved = demand._CHUNK_POSITIONS
+    demand._CHUNK_POSITIONS = chunk
+    try:
+        source = demand.DemandSource(model, slice(0, n), np.random.default_rng(3), [_Shock()])
+        reference = np.random.default_rng(3)
+        for day in range(4):
+            flat, qty = source.sample(day)
+            u = reference.random((n, k), dtype=dtype)
+            factor = np.repeat(model.day_factor(day)[:, None].astype(dtype), k, axis=1)
+            factor[np.ix_(_Shock.rows, np.flatnonzero(_Shock.skus))] *= _Shock.factor(day)
+            want = np.zeros((n, k))
+            for r, dist in enumerate(model.demand_dist):
+                mean = model.demand_mean[r] * factor[r]
+                sd = model.demand_sd[r] * factor[r]
+                if dist == "poisson":
+                    want[r] = poisson_from_uniform(u[r].astype(np.float64), mean.astype(np.float64))
+                elif dist == "normal":
+                    want[r] = normal_from_uniform(u[r].astype(np.float64), mean, sd)
+                elif dist == "negbin":
+                    want[r] = negbin_from_uniform(u[r].astype(np.float64), mean, sd)
+                elif dist == "deterministic":
+                    want[r] = mean
+            assert np.array_equal(flat, np.flatnonzero(want.ravel() > 0))
+            assert np.array_equal(qty, want.ravel()[flat])
+    finally:
+        demand._CHUNK_POSITIONS = saved

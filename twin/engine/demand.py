@@ -18,6 +18,10 @@ from twin.model import Model
 from twin.sampling import negbin_from_uniform, normal_from_uniform, poisson_above_zero
 
 
+#: Store x SKU positions whose uniforms are drawn and used together (a few MB: they stay in cache).
+_CHUNK_POSITIONS = 1 << 20
+
+
 class DemandSource:
     """Sparse daily demand of the stores in ``rows`` (a contiguous block of node rows)."""
 
@@ -35,6 +39,8 @@ class DemandSource:
         self._zero_cache: dict[bytes, np.ndarray] = {}
         self._pool = None
         self._ahead = None
+        self._buffer = None  # a chunk's uniforms
+        self._last_factor = b""
         # Drawing ahead in a thread pays off once a day's draw takes more than the thread's
         # hand-over (about a millisecond from 100,000 store x SKU positions).
         self.ahead = self.mean.size >= 100_000
@@ -53,18 +59,25 @@ class DemandSource:
                 factor[local] = block
         return factor
 
-    def _p_zero(self, factor: np.ndarray, rows: np.ndarray | None) -> np.ndarray:
-        """exp(-mean) for the Poisson rows, cached while the day factors repeat (weekly patterns)."""
-        key = factor.tobytes() + (b"" if rows is None else rows.tobytes())
+    def _p_zero(self, factor: np.ndarray) -> np.ndarray | None:
+        """exp(-mean) of every position, cached while the day factors repeat (weekly patterns).
+
+        None for a large block whose factors changed since yesterday: each chunk then works
+        out its own part as it is drawn (the same numbers, without a day-sized array).
+        """
+        key = factor.tobytes()
         cached = self._zero_cache.get(key)
-        if cached is None:
-            mean = self.mean if rows is None else self.mean[rows]
-            f = factor if rows is None else factor[rows]
-            cached = np.exp(-(mean * f))
-            if len(self._zero_cache) >= (7 if mean.size <= 2_000_000 else 1):
-                self._zero_cache.clear()
-            if factor.shape[1] == 1:  # shock-day factors are not worth keeping
-                self._zero_cache[key] = cached
+        if cached is not None:
+            return cached
+        small = self.mean.size <= 2_000_000
+        repeated = key == self._last_factor
+        self._last_factor = key
+        if factor.shape[1] > 1 or not (small or repeated):  # shock days and changing large blocks
+            return None
+        cached = np.exp(-(self.mean * factor))
+        if len(self._zero_cache) >= (7 if small else 1):
+            self._zero_cache.clear()
+        self._zero_cache[key] = cached
         return cached
 
     def prefetch(self, day: int) -> None:
@@ -93,40 +106,72 @@ class DemandSource:
             self._pool = None
 
     def _draw(self, day: int) -> tuple[np.ndarray, np.ndarray]:
-        u = self.rng.random(self.shape, dtype=self.dtype) if self.dtype == np.float32 else self.rng.random(self.shape)
         factor = self._factor(day)
-        k = self.shape[1]
+        p_zero = self._p_zero(factor) if "poisson" in self.groups else None
+        n_rows, k = self.shape
+        step = max(1, _CHUNK_POSITIONS // k)
         parts_idx, parts_qty = [], []
-        for dist, rows in self.groups.items():
-            whole = len(rows) == self.shape[0]
-            sel = None if whole else rows
+        for first in range(0, n_rows, step):
+            last = min(first + step, n_rows)
+            flat, qty = self._draw_rows(first, last, factor, p_zero)
+            parts_idx.append(flat)
+            parts_qty.append(qty)
+        if len(parts_idx) == 1:
+            return parts_idx[0], parts_qty[0]
+        return np.concatenate(parts_idx), np.concatenate(parts_qty)
+
+    def _draw_rows(self, first: int, last: int, factor: np.ndarray, p_zero: np.ndarray | None):
+        """The demand of block rows ``first`` to ``last``: their uniforms drawn next from the stream.
+
+        Drawing a day's uniforms a few rows at a time gives the same numbers as drawing them
+        at once (the stream is consumed in the same order) and keeps them in cache while they
+        are used.
+        """
+        k = self.shape[1]
+        size = (last - first) * k
+        if self._buffer is None or len(self._buffer) < size:
+            self._buffer = np.empty(size, dtype=self.dtype)
+        u = self._buffer[:size].reshape(last - first, k)
+        self.rng.random(out=u, dtype=self.dtype)
+        f_rows = factor[first:last]
+        parts_idx, parts_qty = [], []
+        for dist, group_rows in self.groups.items():
+            lo, hi = np.searchsorted(group_rows, (first, last))
+            if lo == hi:
+                continue
+            rows = group_rows[lo:hi] - first  # rows of this group within the chunk
+            whole = len(rows) == last - first
             uu = u if whole else u[rows]
-            f = factor if whole else factor[rows]
+            f = f_rows if whole else f_rows[rows]
+            mean_rows = self.mean[first:last] if whole else self.mean[rows + first]
             if dist == "poisson":
-                p_zero = self._p_zero(factor, sel).ravel()
-                hit = np.flatnonzero(uu.ravel() > p_zero)
+                if p_zero is not None:
+                    pz = (p_zero[first:last] if whole else p_zero[rows + first]).ravel()
+                else:
+                    pz = np.exp(-(mean_rows * f)).ravel()
+                hit = np.flatnonzero(uu.ravel() > pz)
                 scale = f.ravel()[hit] if f.shape[1] > 1 else f[:, 0][hit // k]
-                mean = (self.mean if whole else self.mean[rows]).ravel()[hit] * scale
-                qty = poisson_above_zero(uu.ravel()[hit], mean, p_zero[hit])
+                mean = mean_rows.ravel()[hit] * scale
+                qty = poisson_above_zero(uu.ravel()[hit], mean, pz[hit])
                 flat = hit
             else:
-                mean = (self.mean if whole else self.mean[rows]) * f
+                mean = mean_rows * f
                 if dist == "deterministic":
                     x = np.array(mean, dtype=np.float64, copy=True)
                 else:
-                    sd = (self.sd if whole else self.sd[rows]) * f
+                    sd = (self.sd[first:last] if whole else self.sd[rows + first]) * f
                     fn = normal_from_uniform if dist == "normal" else negbin_from_uniform
                     x = fn(uu.astype(np.float64), mean, sd)
                 flat = np.flatnonzero(x > 0)
                 qty = x.ravel()[flat]
-            if not whole:  # positions within the group -> positions within the block
+            if not whole:  # positions within the group's rows -> positions within the chunk
                 flat = rows[flat // k] * k + flat % k
-            parts_idx.append(flat)
+            parts_idx.append(flat + first * k)
             parts_qty.append(qty)
         if not parts_idx:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
         if len(parts_idx) == 1:
-            return parts_idx[0].astype(np.int64), parts_qty[0]
+            return parts_idx[0].astype(np.int64, copy=False), parts_qty[0]
         idx = np.concatenate(parts_idx)
         order = np.argsort(idx, kind="stable")
         return idx[order].astype(np.int64), np.concatenate(parts_qty)[order]

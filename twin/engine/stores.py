@@ -170,7 +170,8 @@ def review(state: State, day: int, ordering: Ordering, forecasts, protection: np
     if on_hand is None:
         block.dirty[flat] = False
         on_hand = block.take(state.on_hand, flat, rows, cols)
-    ip = on_hand + block.take(state.on_order, flat, rows, cols)
+    on_order = block.take(state.on_order, flat, rows, cols)
+    ip = on_hand + on_order
     if not block.loses_all:  # stores that lose unmet demand owe nothing
         ip -= block.take(state.backorders, flat, rows, cols)
     s, S = block.limits(m, flat, rows, cols)
@@ -185,7 +186,11 @@ def review(state: State, day: int, ordering: Ordering, forecasts, protection: np
         return
     flat, rows, cols, q = flat[ordered], rows[ordered], cols[ordered], q[ordered]
     ordering.place(state, rows, cols, q)
-    block.flat(state.on_order)[flat] += q
+    oo = block.flat(state.on_order)
+    if oo is not None:  # the positions' on-order is known: write it, without reading it again
+        oo[flat] = on_order[ordered] + q
+    else:
+        state.on_order[rows, cols] += q
     t = state.today
     starts = run_starts(rows)  # rows ascending: one run each
     present = rows[starts]
