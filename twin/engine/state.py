@@ -22,6 +22,9 @@ import numpy as np
 
 from twin.model import STORE, Model
 
+#: Node x SKU positions summed together at the end of a day (a few MB: they stay in cache).
+_BLOCK_POSITIONS = 1 << 20
+
 #: Per node per day counters (one value per node, reset every day).
 DAY_COUNTERS = (
     "demand_units", "filled_from_stock_units", "sold_units", "lost_units", "orders_placed",
@@ -231,6 +234,29 @@ class State:
         """Sum over nodes of each SKU."""
         return self._ones_n[:len(array)] @ array if self.model.integral else array.sum(axis=0)
 
+    def _totals(self, array: np.ndarray, h: np.ndarray | None, counting: bool):
+        """Sums over SKUs by node, over nodes by SKU (if ``counting``) and value at rate ``h`` by node.
+
+        In whole-unit networks these are BLAS products (exact for whole units), done on blocks
+        of rows small enough to stay in cache, so the array is read from memory once for all three.
+        """
+        if not self.model.integral:
+            return (array.sum(axis=1), array.sum(axis=0) if counting else None,
+                    array @ h if h is not None else None)
+        n, k = array.shape
+        by_node = np.empty(n, array.dtype)
+        value = np.empty(n, array.dtype) if h is not None else None
+        by_sku = np.zeros(k) if counting else None
+        step = max(1, _BLOCK_POSITIONS // k)
+        for a in range(0, n, step):
+            block = array[a:a + step]
+            by_node[a:a + step] = block @ self._ones_k
+            if h is not None:
+                value[a:a + step] = block @ h
+            if counting:
+                by_sku += self._ones_n[:len(block)] @ block
+        return by_node, by_sku, value
+
     def _unshipped(self, counting: bool, h: np.ndarray | None) -> dict[str, np.ndarray | float]:
         """Units ordered and not yet shipped (held by the sources), by ordering node and by SKU.
 
@@ -263,18 +289,19 @@ class State:
         counting = self.counting(day)
         h = self.uniform_holding
         unshipped = self._unshipped(counting, h)
-        on_hand_sku = self._sku_sums(self.on_hand) if counting else None
-        transit_sku = self._sku_sums(self.on_order) - unshipped["by_sku"] if counting else None
-        rec["on_hand_units"][day] = self._row_sums(self.on_hand) + self.hub_stock
-        rec["in_transit_units"][day] = self._row_sums(self.on_order) - unshipped["by_node"]
+        on_hand, on_hand_sku, on_hand_value = self._totals(self.on_hand, h, counting)
+        on_order, on_order_sku, on_order_value = self._totals(self.on_order, h, counting)
+        transit_sku = on_order_sku - unshipped["by_sku"] if counting else None
+        rec["on_hand_units"][day] = on_hand + self.hub_stock
+        rec["in_transit_units"][day] = on_order - unshipped["by_node"]
         owing = self.owing_rows
         backorders = self.backorders[owing]
         rec["backorder_units"][day][owing] = self._row_sums(backorders)
         if self.any_held:
             rec["held_units"][day] = self._row_sums(self.held)
         if h is not None:
-            rec["holding_cost_usd"][day] = self.on_hand @ h
-            rec["pipeline_holding_cost_usd"][day] = self.on_order @ h - unshipped["value_by_node"]
+            rec["holding_cost_usd"][day] = on_hand_value
+            rec["pipeline_holding_cost_usd"][day] = on_order_value - unshipped["value_by_node"]
         else:
             rec["holding_cost_usd"][day] = (self.on_hand * m.holding).sum(axis=1)
             per_link = (self.in_transit_link * m.holding[self.link_source]).sum(axis=1)
