@@ -110,6 +110,8 @@ class DemandSource:
         p_zero = self._p_zero(factor) if "poisson" in self.groups else None
         n_rows, k = self.shape
         step = max(1, _CHUNK_POSITIONS // k)
+        if step >= n_rows:
+            return self._draw_rows(0, n_rows, factor, p_zero)
         parts_idx, parts_qty = [], []
         for first in range(0, n_rows, step):
             last = min(first + step, n_rows)
@@ -136,11 +138,14 @@ class DemandSource:
         f_rows = factor[first:last]
         parts_idx, parts_qty = [], []
         for dist, group_rows in self.groups.items():
-            lo, hi = np.searchsorted(group_rows, (first, last))
-            if lo == hi:
-                continue
-            rows = group_rows[lo:hi] - first  # rows of this group within the chunk
-            whole = len(rows) == last - first
+            if len(group_rows) == self.shape[0]:  # every row of the block
+                rows, whole = None, True
+            else:
+                lo, hi = np.searchsorted(group_rows, (first, last))
+                if lo == hi:
+                    continue
+                rows = group_rows[lo:hi] - first  # rows of this group within the chunk
+                whole = len(rows) == last - first
             uu = u if whole else u[rows]
             f = f_rows if whole else f_rows[rows]
             mean_rows = self.mean[first:last] if whole else self.mean[rows + first]

@@ -244,6 +244,9 @@ class State:
             return (array.sum(axis=1), array.sum(axis=0) if counting else None,
                     array @ h if h is not None else None)
         n, k = array.shape
+        if n * k <= _BLOCK_POSITIONS:  # one block
+            return (array @ self._ones_k, (self._ones_n @ array).astype(np.float64) if counting else None,
+                    array @ h if h is not None else None)
         by_node = np.empty(n, array.dtype)
         value = np.empty(n, array.dtype) if h is not None else None
         by_sku = np.zeros(k) if counting else None
