@@ -114,15 +114,11 @@ class DirectShipping:
             st.charge_transport(float(day), depart[i], int(child[i]), float(cost[i]), cols[a:b], share[a:b])
         live_idx = np.flatnonzero(live)
         charged = self.fixed[lane[live_idx]] != 0  # legs that share a fixed charge per lane and day
-        for k, i in zip((first + np.flatnonzero(charged)).tolist(), live_idx[charged].tolist()):
-            j = int(lane[i])
-            key = (j, int(math.floor(depart[i] + 1e-9)), False)
-            group = st.lane_days.get(key)
-            if group is None:
-                group = st.lane_days[key] = {"fixed": self.fixed[j] * factor[i], "legs": []}
-            a, b = starts[i], ends[i]
-            group["legs"].append((k, int(child[i]), weight[i] if weight[i] > 0 else units[i], cols[a:b],
-                                  share[a:b]))
+        if charged.any():
+            i = live_idx[charged]
+            st.add_fixed_legs(np.floor(depart[i] + 1e-9).astype(np.int64), 2 * lane[i], self.fixed[lane[i]] * factor[i],
+                              first + np.flatnonzero(charged), child[i], np.where(weight[i] > 0, weight[i], units[i]),
+                              starts[i], ends[i], cols, share)
         log["shipment_id"].extend(ids[live_idx].tolist())
         log["leg"].extend([0] * len(live_idx))
         log["link"].extend(links[live_idx].tolist())

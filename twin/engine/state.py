@@ -218,8 +218,8 @@ class State:
         self.receipts: dict[int, list[tuple[int, np.ndarray, np.ndarray]]] = {}  # day -> [(link, cols, units)]
         # Transport costs of legs departing on a later day: day -> [(node row, cost, SKU cols, shares)].
         self.later_costs: dict[int, list[tuple[int, float, np.ndarray, np.ndarray]]] = {}
-        # Legs that left each lane on each day: (lane, day, expedited) -> fixed charge and legs.
-        self.lane_days: dict[tuple[int, int, bool], dict] = {}
+        # Legs that share a fixed charge per lane, day and mode, by day they leave (see add_fixed_legs).
+        self.fixed_legs: dict[int, list[tuple]] = {}
 
     @staticmethod
     def _store_rows(model: Model) -> np.ndarray:
@@ -342,6 +342,85 @@ class State:
             self.sku_today["transport_cost_usd"][cols] += cost * share
         else:
             self.later_costs.setdefault(day, []).append((row, cost, cols, share))
+
+    def add_fixed_legs(self, days: np.ndarray, groups: np.ndarray, fixed: np.ndarray, log_rows: np.ndarray,
+                       child: np.ndarray, basis: np.ndarray, starts: np.ndarray, ends: np.ndarray,
+                       cols: np.ndarray, share: np.ndarray) -> None:
+        """Legs leaving on ``days`` that share one fixed charge per ``groups`` (lane and mode) and day.
+
+        Per leg: the charge of its group if it is the first leg of the group that day
+        (``fixed``), its row in the flow log, its destination row, its share basis (weight, or
+        units), and its SKUs and their shares of its cost: ``cols[starts:ends]``,
+        ``share[starts:ends]``. The charges are split by :meth:`share_fixed_costs`.
+        """
+        first, last = int(days.min()), int(days.max())
+        for day in range(first, last + 1):
+            sel = slice(None) if first == last else np.flatnonzero(days == day)
+            if first != last and not len(sel):
+                continue
+            self.fixed_legs.setdefault(day, []).append(
+                (groups[sel], fixed[sel], log_rows[sel], child[sel], basis[sel], starts[sel], ends[sel], cols, share))
+
+    def add_fixed_leg(self, day: int, group: int, fixed: float, log_row: int, child: int, basis: float,
+                      cols: np.ndarray, share: np.ndarray) -> None:
+        """:meth:`add_fixed_legs` for one leg (a leg of the carrier)."""
+        self.fixed_legs.setdefault(day, []).append((group, fixed, log_row, child, basis, cols, share))
+
+    def share_fixed_costs(self, day: int, cost_log: list) -> None:
+        """Split each fixed charge of legs that left on ``day`` over the legs of its lane and mode, by basis.
+
+        The first leg of a group that day sets the group's charge. Each leg's part is added to
+        its row of ``cost_log``, to its destination's transport cost and, by the leg's shares,
+        to its SKUs'.
+        """
+        chunks = self.fixed_legs.pop(day, None)
+        if not chunks:
+            return
+        if any(len(c) == 7 for c in chunks):  # single legs in a row become one chunk, in order
+            merged, singles = [], []
+            for c in chunks + [None]:
+                if c is not None and len(c) == 7:
+                    singles.append(c)
+                    continue
+                if singles:
+                    lengths = np.array([len(leg[5]) for leg in singles], dtype=np.int64)
+                    ends = np.cumsum(lengths)
+                    merged.append((np.array([leg[0] for leg in singles], dtype=np.int64),
+                                   np.array([leg[1] for leg in singles], dtype=np.float64),
+                                   np.array([leg[2] for leg in singles], dtype=np.int64),
+                                   np.array([leg[3] for leg in singles], dtype=np.int64),
+                                   np.array([leg[4] for leg in singles], dtype=np.float64),
+                                   ends - lengths, ends, np.concatenate([leg[5] for leg in singles]),
+                                   np.concatenate([leg[6] for leg in singles])))
+                    singles = []
+                if c is not None:
+                    merged.append(c)
+            chunks = merged
+        groups, fixed, log_rows, child, basis = (np.concatenate([c[i] for c in chunks]) for i in range(5))
+        _, first, inverse = np.unique(groups, return_index=True, return_inverse=True)
+        total = np.bincount(inverse, weights=basis)[inverse]
+        count = np.bincount(inverse)[inverse]
+        positive = total > 0
+        part = fixed[first][inverse] * np.where(positive, basis / np.where(positive, total, 1.0), 1.0 / count)
+        for row, value in zip(log_rows.tolist(), part.tolist()):
+            cost_log[row] += value
+        np.add.at(self.today["transport_cost_usd"], child, part)
+        cols_parts, weight_parts = [], []
+        offset = 0
+        for _, _, _, _, _, starts, ends, cols, share in chunks:
+            n = len(starts)
+            lengths = ends - starts
+            if n and starts[0] == 0 and ends[-1] == len(cols) and bool((starts[1:] == ends[:-1]).all()):
+                entries = slice(None)  # every entry of the chunk, in order (the common case)
+            else:
+                entries = np.repeat(starts - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths) \
+                    + np.arange(int(lengths.sum()))
+            cols_parts.append(cols[entries])
+            weight_parts.append(np.repeat(part[offset:offset + n], lengths) * share[entries])
+            offset += n
+        self.sku_today["transport_cost_usd"] += np.bincount(np.concatenate(cols_parts),
+                                                            weights=np.concatenate(weight_parts),
+                                                            minlength=self.model.n_skus)
 
     def start_day(self, day: int) -> None:
         """Charge the costs of legs departing today that were planned on earlier days."""

@@ -207,12 +207,10 @@ class Shipper:
         if lane.cost_per_shipment:
             # Legs leaving a lane on the same day travel together: one fixed charge per lane,
             # day and mode (expedited or not), shared by weight when the day closes.
-            key = (lane_index, int(math.floor(t + 1e-9)), bool(leg.expedited and lane.expedite_transit is not None))
-            group = self.state.lane_days.get(key)
-            if group is None:
-                group = self.state.lane_days[key] = {"fixed": lane.cost_per_shipment * factor, "legs": []}
-            group["legs"].append((len(self.log["cost_usd"]), leg.link.child, weight if weight > 0 else total,
-                                  leg.cols, share))
+            mode = int(bool(leg.expedited and lane.expedite_transit is not None))
+            self.state.add_fixed_leg(int(math.floor(t + 1e-9)), 2 * lane_index + mode, lane.cost_per_shipment * factor,
+                                     len(self.log["cost_usd"]), leg.link.child, weight if weight > 0 else total,
+                                     leg.cols, share)
         if not math.isinf(lane.capacity):
             self.lane_room[lane_index] -= total
         log = self.log
@@ -236,26 +234,7 @@ class Shipper:
 
     def share_fixed_costs(self, day: int) -> None:
         """Split the fixed charge of each lane used on ``day`` over its legs, by weight."""
-        state = self.state
-        cols_parts, share_parts, parts = [], [], []
-        cost_log = self.log["cost_usd"]
-        by_node = state.today["transport_cost_usd"]
-        for key in [k for k in state.lane_days if k[1] == day]:
-            group = state.lane_days.pop(key)
-            legs = group["legs"]
-            basis = sum(b for _, _, b, _, _ in legs)
-            for log_index, child, b, cols, share in legs:
-                part = group["fixed"] * (b / basis if basis > 0 else 1.0 / len(legs))
-                cost_log[log_index] += part
-                by_node[child] += part
-                cols_parts.append(cols)
-                share_parts.append(share)
-                parts.append(part)
-        if cols_parts:  # each leg's part shared over its SKUs, all legs at once
-            sizes = [len(c) for c in cols_parts]
-            weights = np.repeat(np.array(parts), sizes) * np.concatenate(share_parts)
-            state.sku_today["transport_cost_usd"] += np.bincount(np.concatenate(cols_parts), weights=weights,
-                                                                 minlength=self.model.n_skus)
+        self.state.share_fixed_costs(day, self.log["cost_usd"])
 
     def flows(self) -> dict[str, np.ndarray]:
         return {name: np.asarray(values) for name, values in self.log.items()}
