@@ -267,3 +267,26 @@ def test_expediting_when_depth_is_low(write):
         if e:
             per_day[int(d)] = per_day.get(int(d), 0.0) + float(c)
     assert per_day and all(v == pytest.approx(20.0) for v in per_day.values())
+
+
+TWO_STORES = TOY_DC.replace("""lanes:""", """  - id: store2
+    kind: store
+    demand: {dist: deterministic, mean: {a: 2, b: 1}}
+    policy: {type: base_stock, level: 10}
+lanes:
+  - {from: dc, to: store2, transit_days: 1, cost_per_shipment: 5}""")
+
+
+def test_closing_one_of_a_dcs_lanes_holds_that_lane_only(write):
+    """A DC ships to one store over the carrier (its lane closes) and to another in bulk, the same day."""
+    out, s = run(write, TWO_STORES, "  - {type: lane_closure, lanes: {from: dc, to: store2}, start_day: 5, "
+                                    "duration_days: 3}")
+    base, r = out["baseline"], out["scenario"]
+    assert col(r, s, "received_units", "store") == col(base, s, "received_units", "store")
+    # store2 orders 3 a day; what the DC ships on days 5-7 waits at the lane's start and
+    # leaves when it reopens on day 8, to arrive on day 9 with that day's own shipment.
+    assert col(base, s, "received_units", "store2")[5:10] == [3, 3, 3, 3, 3]
+    assert col(r, s, "received_units", "store2")[5:10] == [3, 0, 0, 0, 12]
+    # Meanwhile store2 lives on its stock: 3 units a day less until the delivery of day 9.
+    assert col(base, s, "on_hand_units", "store2")[4:11] == [17] * 7
+    assert col(r, s, "on_hand_units", "store2")[4:11] == [17, 17, 14, 11, 8, 17, 17]

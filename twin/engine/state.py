@@ -47,6 +47,13 @@ SKU_TOTALS = (
 )
 
 
+def ranges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """The positions ``starts[i]:ends[i]`` of every segment ``i``, one after the other."""
+    lengths = ends - starts
+    offsets = np.cumsum(lengths) - lengths  # where each segment begins in the result
+    return np.repeat(starts - offsets, lengths) + np.arange(int(lengths.sum()))
+
+
 def run_starts(values: np.ndarray) -> np.ndarray:
     """Where each run of equal neighbours begins in ``values`` (e.g. each node's part of ascending positions)."""
     if not len(values):
@@ -413,8 +420,7 @@ class State:
             if n and starts[0] == 0 and ends[-1] == len(cols) and bool((starts[1:] == ends[:-1]).all()):
                 entries = slice(None)  # every entry of the chunk, in order (the common case)
             else:
-                entries = np.repeat(starts - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths) \
-                    + np.arange(int(lengths.sum()))
+                entries = ranges(starts, ends)
             cols_parts.append(cols[entries])
             weight_parts.append(np.repeat(part[offset:offset + n], lengths) * share[entries])
             offset += n
