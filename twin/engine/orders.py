@@ -17,7 +17,7 @@ from typing import Callable
 
 import numpy as np
 
-from twin.engine.state import State, pack_segments, run_starts
+from twin.engine.state import State, ranges, run_starts
 from twin.model import Model, SupplyLink
 
 Ship = Callable[[SupplyLink, np.ndarray, np.ndarray, int], None]  # link, SKU columns, units, day
@@ -342,7 +342,10 @@ def fill_orders(state: State, plan: SourcePlan, day: int, ship: Dispatch, capaci
     if bulk.all():
         ship.many(links, starts, ends, col, qty, day)
     elif bulk.any():  # the bulk links' segments, packed one after the other
-        ship.many(links[bulk], *pack_segments(starts[bulk], ends[bulk], col, qty), day)
+        entries = ranges(starts[bulk], ends[bulk])
+        lengths = ends[bulk] - starts[bulk]
+        packed_ends = np.cumsum(lengths)
+        ship.many(links[bulk], packed_ends - lengths, packed_ends, col[entries], qty[entries], day)
     for a, b in zip(starts[~bulk], ends[~bulk]):
         ship.one(plan.links[int(pos[a])], col[a:b], qty[a:b], day)
     return observed

@@ -54,14 +54,6 @@ def ranges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     return np.repeat(starts - offsets, lengths) + np.arange(int(lengths.sum()))
 
 
-def pack_segments(starts: np.ndarray, ends: np.ndarray, *arrays: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Segments ``starts[i]:ends[i]`` of ``arrays`` packed one after the other: new starts, ends, arrays."""
-    entries = ranges(starts, ends)
-    lengths = ends - starts
-    packed_ends = np.cumsum(lengths)
-    return (packed_ends - lengths, packed_ends, *(a[entries] for a in arrays))
-
-
 def run_starts(values: np.ndarray) -> np.ndarray:
     """Where each run of equal neighbours begins in ``values`` (e.g. each node's part of ascending positions)."""
     if not len(values):
@@ -233,8 +225,6 @@ class State:
         self.receipts: dict[int, list[tuple[int, np.ndarray, np.ndarray]]] = {}  # day -> [(link, cols, units)]
         # Transport costs of legs departing on a later day: day -> [(node row, cost, SKU cols, shares)].
         self.later_costs: dict[int, list[tuple[int, float, np.ndarray, np.ndarray]]] = {}
-        # Units passing through hubs on later days, by day (shipments handled in bulk): (hub rows, units).
-        self.later_hub_units: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
         # Legs that share a fixed charge per lane, day and mode, by day they leave (see add_fixed_legs).
         self.fixed_legs: dict[int, list[tuple]] = {}
 
@@ -438,22 +428,9 @@ class State:
                                                             weights=np.concatenate(weight_parts),
                                                             minlength=self.model.n_skus)
 
-    def count_at_hubs(self, now: int, days: np.ndarray, hubs: np.ndarray, units: np.ndarray) -> None:
-        """Units that reach hub ``hubs[i]`` on ``days[i]`` and are sent on at once (received and shipped that day)."""
-        for day in np.unique(days).tolist():
-            sel = days == day
-            if day <= now:
-                self.today["received_units"] += np.bincount(hubs[sel], weights=units[sel], minlength=len(self.closed))
-                self.today["shipped_units"] += np.bincount(hubs[sel], weights=units[sel], minlength=len(self.closed))
-            else:
-                self.later_hub_units.setdefault(day, []).append((hubs[sel], units[sel]))
-
     def start_day(self, day: int) -> None:
         """Charge the costs of legs departing today that were planned on earlier days."""
         self.day = day
-        for hubs, units in self.later_hub_units.pop(day, ()):
-            self.today["received_units"] += np.bincount(hubs, weights=units, minlength=len(self.closed))
-            self.today["shipped_units"] += np.bincount(hubs, weights=units, minlength=len(self.closed))
         for row, cost, cols, share in self.later_costs.pop(day, ()):
             self.today["transport_cost_usd"][row] += cost
             self.sku_today["transport_cost_usd"][cols] += cost * share

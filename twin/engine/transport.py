@@ -237,9 +237,4 @@ class Shipper:
         self.state.share_fixed_costs(day, self.log["cost_usd"])
 
     def flows(self) -> dict[str, np.ndarray]:
-        """Every leg that left, in order of departure (then shipment and leg)."""
-        out = {name: np.asarray(values) for name, values in self.log.items()}
-        if len(out["cost_usd"]):
-            order = np.lexsort((out["leg"], out["shipment_id"], out["depart_time"]))
-            out = {name: values[order] for name, values in out.items()}
-        return out
+        return {name: np.asarray(values) for name, values in self.log.items()}
