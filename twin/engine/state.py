@@ -54,6 +54,16 @@ def ranges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     return np.repeat(starts - offsets, lengths) + np.arange(int(lengths.sum()))
 
 
+def _chunk_of(legs: list[tuple]) -> tuple:
+    """Single legs of :meth:`State.add_fixed_leg` as one chunk of :meth:`State.add_fixed_legs`."""
+    group, fixed, log_row, child, basis, cols, share = zip(*legs)
+    lengths = np.array([len(c) for c in cols], dtype=np.int64)
+    ends = np.cumsum(lengths)
+    return (np.array(group, dtype=np.int64), np.array(fixed, dtype=np.float64), np.array(log_row, dtype=np.int64),
+            np.array(child, dtype=np.int64), np.array(basis, dtype=np.float64), ends - lengths, ends,
+            np.concatenate(cols), np.concatenate(share))
+
+
 def run_starts(values: np.ndarray) -> np.ndarray:
     """Where each run of equal neighbours begins in ``values`` (e.g. each node's part of ascending positions)."""
     if not len(values):
@@ -383,26 +393,17 @@ class State:
         chunks = self.fixed_legs.pop(day, None)
         if not chunks:
             return
-        if any(len(c) == 7 for c in chunks):  # single legs in a row become one chunk, in order
+        if any(len(c) == 7 for c in chunks):  # each run of single legs becomes one chunk, in order
             merged, singles = [], []
-            for c in chunks + [None]:
-                if c is not None and len(c) == 7:
+            for c in chunks:
+                if len(c) == 7:
                     singles.append(c)
                     continue
                 if singles:
-                    lengths = np.array([len(leg[5]) for leg in singles], dtype=np.int64)
-                    ends = np.cumsum(lengths)
-                    merged.append((np.array([leg[0] for leg in singles], dtype=np.int64),
-                                   np.array([leg[1] for leg in singles], dtype=np.float64),
-                                   np.array([leg[2] for leg in singles], dtype=np.int64),
-                                   np.array([leg[3] for leg in singles], dtype=np.int64),
-                                   np.array([leg[4] for leg in singles], dtype=np.float64),
-                                   ends - lengths, ends, np.concatenate([leg[5] for leg in singles]),
-                                   np.concatenate([leg[6] for leg in singles])))
+                    merged.append(_chunk_of(singles))
                     singles = []
-                if c is not None:
-                    merged.append(c)
-            chunks = merged
+                merged.append(c)
+            chunks = merged + ([_chunk_of(singles)] if singles else [])
         groups, fixed, log_rows, child, basis = (np.concatenate([c[i] for c in chunks]) for i in range(5))
         _, first, inverse = np.unique(groups, return_index=True, return_inverse=True)
         total = np.bincount(inverse, weights=basis)[inverse]
