@@ -118,8 +118,6 @@ class DemandSource:
             flat, qty = self._draw_rows(first, last, factor, p_zero)
             parts_idx.append(flat)
             parts_qty.append(qty)
-        if len(parts_idx) == 1:
-            return parts_idx[0], parts_qty[0]
         return np.concatenate(parts_idx), np.concatenate(parts_qty)
 
     def _draw_rows(self, first: int, last: int, factor: np.ndarray, p_zero: np.ndarray | None):

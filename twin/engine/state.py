@@ -261,9 +261,6 @@ class State:
             return (array.sum(axis=1), array.sum(axis=0) if counting else None,
                     array @ h if h is not None else None)
         n, k = array.shape
-        if n * k <= _BLOCK_POSITIONS:  # one block
-            return (array @ self._ones_k, (self._ones_n @ array).astype(np.float64) if counting else None,
-                    array @ h if h is not None else None)
         by_node = np.empty(n, array.dtype)
         value = np.empty(n, array.dtype) if h is not None else None
         by_sku = np.zeros(k) if counting else None
@@ -370,11 +367,9 @@ class State:
         units), and its SKUs and their shares of its cost: ``cols[starts:ends]``,
         ``share[starts:ends]``. The charges are split by :meth:`share_fixed_costs`.
         """
-        first, last = int(days.min()), int(days.max())
-        for day in range(first, last + 1):
-            sel = slice(None) if first == last else np.flatnonzero(days == day)
-            if first != last and not len(sel):
-                continue
+        leaving = np.unique(days).tolist()
+        for day in leaving:
+            sel = slice(None) if len(leaving) == 1 else np.flatnonzero(days == day)
             self.fixed_legs.setdefault(day, []).append(
                 (groups[sel], fixed[sel], log_rows[sel], child[sel], basis[sel], starts[sel], ends[sel], cols, share))
 

@@ -186,11 +186,7 @@ def review(state: State, day: int, ordering: Ordering, forecasts, protection: np
         return
     flat, rows, cols, q = flat[ordered], rows[ordered], cols[ordered], q[ordered]
     ordering.place(state, rows, cols, q)
-    oo = block.flat(state.on_order)
-    if oo is not None:  # the positions' on-order is known: write it, without reading it again
-        oo[flat] = on_order[ordered] + q
-    else:
-        state.on_order[rows, cols] += q
+    block.flat(state.on_order)[flat] = on_order[ordered] + q  # known: written without reading it again
     t = state.today
     starts = run_starts(rows)  # rows ascending: one run each
     present = rows[starts]
