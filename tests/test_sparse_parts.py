@@ -91,12 +91,34 @@ def _demand_model(dtype):
                            dtype=dtype, day_factor=lambda day: weekly[:, day % 7]), n, k
 
 
+def _expected(model, u, day, shocked):
+    """Demand of every position by the plain inverse CDF of its uniform ``u``."""
+    from twin.sampling import negbin_from_uniform, normal_from_uniform, poisson_from_uniform
+
+    n, k = u.shape
+    factor = np.repeat(model.day_factor(day)[:, None].astype(u.dtype), k, axis=1)
+    if shocked:
+        factor[np.ix_(_Shock.rows, np.flatnonzero(_Shock.skus))] *= _Shock.factor(day)
+    want = np.zeros((n, k))
+    for r, dist in enumerate(model.demand_dist):
+        mean = model.demand_mean[r] * factor[r]
+        sd = model.demand_sd[r] * factor[r]
+        if dist == "poisson":
+            want[r] = poisson_from_uniform(u[r].astype(np.float64), mean.astype(np.float64))
+        elif dist == "normal":
+            want[r] = normal_from_uniform(u[r].astype(np.float64), mean, sd)
+        elif dist == "negbin":
+            want[r] = negbin_from_uniform(u[r].astype(np.float64), mean, sd)
+        elif dist == "deterministic":
+            want[r] = mean
+    return want
+
+
 @settings(max_examples=20, deadline=None)
 @given(st.integers(1, 60), st.sampled_from([np.float32, np.float64]))
 def test_demand_drawn_in_chunks_equals_the_plain_inverse_cdf_of_one_draw_per_position(chunk, dtype):
     """Chunks of any size give each position the uniform a one-shot draw would, and its exact quantile."""
     import twin.engine.demand as demand
-    from twin.sampling import negbin_from_uniform, normal_from_uniform, poisson_from_uniform
 
     model, n, k = _demand_model(dtype)
     saved = demand._CHUNK_POSITIONS
@@ -106,22 +128,45 @@ def test_demand_drawn_in_chunks_equals_the_plain_inverse_cdf_of_one_draw_per_pos
         reference = np.random.default_rng(3)
         for day in range(4):
             flat, qty = source.sample(day)
-            u = reference.random((n, k), dtype=dtype)
-            factor = np.repeat(model.day_factor(day)[:, None].astype(dtype), k, axis=1)
-            factor[np.ix_(_Shock.rows, np.flatnonzero(_Shock.skus))] *= _Shock.factor(day)
-            want = np.zeros((n, k))
-            for r, dist in enumerate(model.demand_dist):
-                mean = model.demand_mean[r] * factor[r]
-                sd = model.demand_sd[r] * factor[r]
-                if dist == "poisson":
-                    want[r] = poisson_from_uniform(u[r].astype(np.float64), mean.astype(np.float64))
-                elif dist == "normal":
-                    want[r] = normal_from_uniform(u[r].astype(np.float64), mean, sd)
-                elif dist == "negbin":
-                    want[r] = negbin_from_uniform(u[r].astype(np.float64), mean, sd)
-                elif dist == "deterministic":
-                    want[r] = mean
+            want = _expected(model, reference.random((n, k), dtype=dtype), day, shocked=True)
             assert np.array_equal(flat, np.flatnonzero(want.ravel() > 0))
             assert np.array_equal(qty, want.ravel()[flat])
     finally:
         demand._CHUNK_POSITIONS = saved
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from([np.float32, np.float64]), st.integers(0, 2**32 - 1))
+def test_word_thresholds_decide_exactly_as_the_uniforms_do(dtype, seed):
+    """A word is above its threshold exactly when the uniform ``Generator.random`` makes of it is above p."""
+    from twin.engine.demand import uniforms_of, word_thresholds
+
+    rng = np.random.default_rng(seed)
+    bits = 24 if dtype == np.float32 else 53
+    grid = rng.integers(0, 2**bits, 50) * 2.0**-bits  # uniforms themselves: the ties
+    p = np.concatenate([rng.random(50), grid, np.nextafter(grid, 1.0), [0.0, 1.0, 2.0**-bits, 1 - 2.0**-bits]])
+    p = p.astype(dtype)
+    thr = word_thresholds(p)
+    word = thr.dtype.type
+    top = np.iinfo(thr.dtype).max
+    for words in (thr, np.where(thr > 0, thr - word(1), thr), np.where(thr < top, thr + word(1), thr),
+                  rng.integers(0, top, len(p), dtype=thr.dtype, endpoint=True)):
+        assert np.array_equal(words > thr, uniforms_of(words, dtype) > p)
+
+
+
+def test_demand_words_continue_a_stream_that_was_used_before():
+    """A stream that drew an odd number of single-precision uniforms before hands on its buffered half."""
+    import twin.engine.demand as demand
+
+    model, n, k = _demand_model(np.float32)
+    used, reference = np.random.default_rng(11), np.random.default_rng(11)
+    used.random(3, dtype=np.float32)
+    reference.random(3, dtype=np.float32)
+    source = demand.DemandSource(model, slice(0, n), used)
+    assert source._carry is not None
+    for day in range(3):
+        flat, qty = source.sample(day)
+        want = _expected(model, reference.random((n, k), dtype=np.float32), day, shocked=False)
+        assert np.array_equal(flat, np.flatnonzero(want.ravel() > 0))
+        assert np.array_equal(qty, want.ravel()[flat])

@@ -91,10 +91,11 @@ def poisson_from_uniform(u: np.ndarray, mean: np.ndarray) -> np.ndarray:
     return out.reshape(shape)
 
 
-def poisson_above_zero(u: np.ndarray, mean: np.ndarray, p_zero: np.ndarray) -> np.ndarray:
+def poisson_above_zero(u: np.ndarray, mean: np.ndarray, p_zero: np.ndarray | None = None) -> np.ndarray:
     """Poisson(mean) quantiles of ``u`` where ``u > p_zero = exp(-mean)`` (so each is >= 1).
 
     Equals :func:`poisson_from_uniform` on those elements; the search starts at 1.
+    ``p_zero`` in double precision saves working it out again (in single precision it is not used).
     """
     u = np.asarray(u, dtype=np.float64)
     lam = np.asarray(mean, dtype=np.float64)
@@ -102,7 +103,7 @@ def poisson_above_zero(u: np.ndarray, mean: np.ndarray, p_zero: np.ndarray) -> n
     small = lam < _SEARCH_FROM_MODE
     if small.any():
         lam_s = lam[small]
-        p0 = np.exp(-lam_s) if p_zero.dtype != np.float64 else p_zero[small]
+        p0 = p_zero[small] if p_zero is not None and p_zero.dtype == np.float64 else np.exp(-lam_s)
         pmf = p0 * lam_s
         out[small] = _search(u[small], np.ones(lam_s.shape), p0 + pmf, pmf, _poisson_ratio, [lam_s])
     if not small.all():

@@ -5,12 +5,17 @@ same number whatever the variant does (common random numbers) — and turns it
 into units by the exact inverse CDF. At scale most store x SKU pairs sell
 nothing on a given day, so the result is sparse: the flat positions (row-major
 over the store block) with demand, and their units. A Poisson draw is zero
-exactly when ``u <= exp(-mean)``; only the other positions are searched.
+exactly when ``u <= exp(-mean)``; only the other positions are searched. The
+stream's raw words are drawn in bulk and that test is made on them against
+integer thresholds, so only the positions that sell have their word turned into
+a float (the uniforms are those ``Generator.random`` gives, bit for bit).
 Demand shocks scale the mean before the inverse CDF, so shocked and unshocked
 demand stay coupled.
 """
 
 from __future__ import annotations
+
+import sys
 
 import numpy as np
 
@@ -20,6 +25,36 @@ from twin.sampling import negbin_from_uniform, normal_from_uniform, poisson_abov
 
 #: Store x SKU positions whose uniforms are drawn and used together (a few MB: they stay in cache).
 _CHUNK_POSITIONS = 1 << 20
+
+# How ``Generator.random`` makes a uniform from the stream's next word (numpy's ``next_float`` and
+# ``next_double``): single precision from the next 32-bit word w, ``(w >> 8) * 2**-24``; double
+# precision from the next 64-bit word, ``(w >> 11) * 2**-53``. PCG64 gives 32-bit words two per
+# 64-bit output, low half first. dtype -> (word type, bits dropped, mantissa bits).
+_WORDS = {np.dtype(np.float32): (np.uint32, 8, 24), np.dtype(np.float64): (np.uint64, 11, 53)}
+
+
+def word_thresholds(p_zero: np.ndarray) -> np.ndarray:
+    """Per position, the largest word whose uniform is ``<= p_zero``: a word above it gives a uniform above.
+
+    The uniform of word w is ``m * 2**-b`` with ``m = w >> s`` (exact), so ``u > p`` exactly when
+    ``m > floor(p * 2**b)``, that is ``w >= (floor(p * 2**b) + 1) << s``.
+    """
+    word, shift, bits = _WORDS[p_zero.dtype]
+    out = np.empty(p_zero.shape, dtype=word)
+    flat_in, flat_out = p_zero.reshape(-1), out.reshape(-1)
+    top = np.iinfo(word).max
+    for a in range(0, len(flat_in), _CHUNK_POSITIONS):  # a block at a time: no day-sized temporaries
+        m = np.floor(flat_in[a:a + _CHUNK_POSITIONS].astype(np.float64) * 2.0 ** bits).astype(np.uint64)
+        with np.errstate(over="ignore"):
+            limit = ((m + np.uint64(1)) << np.uint64(shift)) - np.uint64(1)  # wraps only where replaced
+        flat_out[a:a + _CHUNK_POSITIONS] = np.where(m >= np.uint64(2 ** bits), np.uint64(top), limit)
+    return out
+
+
+def uniforms_of(words: np.ndarray, dtype) -> np.ndarray:
+    """The uniforms ``Generator.random(dtype=dtype)`` makes of ``words``."""
+    _, shift, bits = _WORDS[np.dtype(dtype)]
+    return np.multiply(words >> words.dtype.type(shift), dtype(2.0 ** -bits), dtype=dtype)
 
 
 class DemandSource:
@@ -36,11 +71,22 @@ class DemandSource:
         self.sd = model.demand_sd[rows]
         self.shape = self.mean.shape
         self.dtype = model.dtype
-        self._zero_cache: dict[bytes, np.ndarray] = {}
+        self._zero_cache: dict[bytes, tuple] = {}
         self._pool = None
         self._ahead = None
-        self._buffer = None  # a chunk's uniforms
         self._last_factor = b""
+        # The day's words are drawn in bulk and positions without demand found by comparing words
+        # with thresholds (see word_thresholds): the same uniforms as ``rng.random``, which
+        # converts every word. ``_carry``: a 32-bit word drawn, not yet used.
+        if not isinstance(rng.bit_generator, (np.random.PCG64, np.random.PCG64DXSM)):
+            raise TypeError("customer demand needs a PCG64 stream (see twin.engine.run.stream)")
+        self._carry = None
+        if self.dtype == np.float32:
+            state = rng.bit_generator.state
+            if state.get("has_uint32"):  # the stream's own half-used output comes first
+                self._carry = np.uint32(state["uinteger"])
+                state["has_uint32"] = 0
+                rng.bit_generator.state = state
         # Drawing ahead in a thread pays off once a day's draw takes more than the thread's
         # hand-over (about a millisecond from 100,000 store x SKU positions).
         self.ahead = self.mean.size >= 100_000
@@ -59,11 +105,12 @@ class DemandSource:
                 factor[local] = block
         return factor
 
-    def _p_zero(self, factor: np.ndarray) -> np.ndarray | None:
-        """exp(-mean) of every position, cached while the day factors repeat (weekly patterns).
+    def _zero_test(self, factor: np.ndarray) -> tuple | None:
+        """``(exp(-mean), word thresholds)`` of every position, cached while the day factors repeat.
 
-        None for a large block whose factors changed since yesterday: each chunk then works
-        out its own part as it is drawn (the same numbers, without a day-sized array).
+        exp(-mean) is kept in double precision only (single-precision quantiles work it out
+        again). None for a large block whose factors changed since yesterday: each chunk then
+        works out its own part as it is drawn (the same numbers, without a day-sized array).
         """
         key = factor.tobytes()
         cached = self._zero_cache.get(key)
@@ -74,11 +121,27 @@ class DemandSource:
         self._last_factor = key
         if factor.shape[1] > 1 or not (small or repeated):  # shock days and changing large blocks
             return None
-        cached = np.exp(-(self.mean * factor))
+        p_zero = np.exp(-(self.mean * factor))
+        cached = (p_zero if p_zero.dtype == np.float64 else None, word_thresholds(p_zero))
         if len(self._zero_cache) >= (7 if small else 1):
             self._zero_cache.clear()
         self._zero_cache[key] = cached
         return cached
+
+    def _next_words(self, n: int) -> np.ndarray:
+        """The stream's next ``n`` words, as ``rng.random(n, dtype)`` would use them."""
+        bitgen = self.rng.bit_generator
+        if self.dtype == np.float64:
+            return bitgen.random_raw(n)
+        carry = self._carry
+        need = n - (carry is not None)
+        raw = bitgen.random_raw((need + 1) // 2)
+        halves = raw.view(np.uint32) if sys.byteorder == "little" else np.stack(
+            [raw & 0xFFFFFFFF, raw >> 32], axis=1).astype(np.uint32).reshape(-1)
+        if carry is not None:
+            halves = np.concatenate(([carry], halves))
+        self._carry = halves[n] if len(halves) > n else None
+        return halves[:n]
 
     def prefetch(self, day: int) -> None:
         """Start drawing ``day``'s demand on the second core while the engine does other work.
@@ -107,32 +170,32 @@ class DemandSource:
 
     def _draw(self, day: int) -> tuple[np.ndarray, np.ndarray]:
         factor = self._factor(day)
-        p_zero = self._p_zero(factor) if "poisson" in self.groups else None
+        zero = self._zero_test(factor) if "poisson" in self.groups else None
         n_rows, k = self.shape
         step = max(1, _CHUNK_POSITIONS // k)
         if step >= n_rows:
-            return self._draw_rows(0, n_rows, factor, p_zero)
+            return self._draw_rows(0, n_rows, factor, zero)
         parts_idx, parts_qty = [], []
         for first in range(0, n_rows, step):
             last = min(first + step, n_rows)
-            flat, qty = self._draw_rows(first, last, factor, p_zero)
+            flat, qty = self._draw_rows(first, last, factor, zero)
             parts_idx.append(flat)
             parts_qty.append(qty)
         return np.concatenate(parts_idx), np.concatenate(parts_qty)
 
-    def _draw_rows(self, first: int, last: int, factor: np.ndarray, p_zero: np.ndarray | None):
+    def _draw_rows(self, first: int, last: int, factor: np.ndarray, zero: tuple | None):
         """The demand of block rows ``first`` to ``last``: their uniforms drawn next from the stream.
 
         Drawing a day's uniforms a few rows at a time gives the same numbers as drawing them
         at once (the stream is consumed in the same order) and keeps them in cache while they
-        are used.
+        are used. ``zero``: see :meth:`_zero_test`.
         """
         k = self.shape[1]
-        size = (last - first) * k
-        if self._buffer is None or len(self._buffer) < size:
-            self._buffer = np.empty(size, dtype=self.dtype)
-        u = self._buffer[:size].reshape(last - first, k)
-        self.rng.random(out=u, dtype=self.dtype)
+        n_rows = last - first
+        size = n_rows * k
+        words = self._next_words(size).reshape(n_rows, k)
+        u = None  # the chunk's uniforms, made from the words where every position needs one
+        p_zero, thresholds = zero if zero is not None else (None, None)
         f_rows = factor[first:last]
         parts_idx, parts_qty = [], []
         for dist, group_rows in self.groups.items():
@@ -143,26 +206,39 @@ class DemandSource:
                 if lo == hi:
                     continue
                 rows = group_rows[lo:hi] - first  # rows of this group within the chunk
-                whole = len(rows) == last - first
-            uu = u if whole else u[rows]
+                whole = len(rows) == n_rows
+
+            def part(table):  # the group's rows of a (block rows, SKUs) table, within this chunk
+                return table[first:last] if whole else table[rows + first]
+
             f = f_rows if whole else f_rows[rows]
-            mean_rows = self.mean[first:last] if whole else self.mean[rows + first]
+            mean_rows = part(self.mean)
             if dist == "poisson":
-                if p_zero is not None:
-                    pz = (p_zero[first:last] if whole else p_zero[rows + first]).ravel()
+                if zero is not None:  # the cached thresholds: no float made of a word that does not sell
+                    ww = (words if whole else words[rows]).ravel()
+                    hit = np.flatnonzero(ww > part(thresholds).ravel())
+                    u_hit = uniforms_of(ww[hit], self.dtype)
+                    pz_hit = part(p_zero).ravel()[hit] if p_zero is not None else None
                 else:
+                    if u is None:
+                        u = uniforms_of(words, self.dtype)
+                    uu = (u if whole else u[rows]).ravel()
                     pz = np.exp(-(mean_rows * f)).ravel()
-                hit = np.flatnonzero(uu.ravel() > pz)
+                    hit = np.flatnonzero(uu > pz)
+                    u_hit, pz_hit = uu[hit], pz[hit]
                 scale = f.ravel()[hit] if f.shape[1] > 1 else f[:, 0][hit // k]
                 mean = mean_rows.ravel()[hit] * scale
-                qty = poisson_above_zero(uu.ravel()[hit], mean, pz[hit])
+                qty = poisson_above_zero(u_hit, mean, pz_hit)
                 flat = hit
             else:
                 mean = mean_rows * f
                 if dist == "deterministic":
                     x = np.array(mean, dtype=np.float64, copy=True)
                 else:
-                    sd = (self.sd[first:last] if whole else self.sd[rows + first]) * f
+                    if u is None:
+                        u = uniforms_of(words, self.dtype)
+                    uu = u if whole else u[rows]
+                    sd = part(self.sd) * f
                     fn = normal_from_uniform if dist == "normal" else negbin_from_uniform
                     x = fn(uu.astype(np.float64), mean, sd)
                 flat = np.flatnonzero(x > 0)

@@ -26,7 +26,7 @@ from twin.policy import BATCH, UP_TO, order_quantity
 def clear_backorders(state: State) -> None:
     """Serve backordered customers from stock that arrived (positions marked by receipts)."""
     block = state.stores
-    if block is None or not block.clear_mask.any():
+    if block is None or block.loses_all or not block.clear_mask.any():  # no marks where all lose
         return
     flat = np.flatnonzero(block.clear_mask)
     block.clear_mask[flat] = False
