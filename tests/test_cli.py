@@ -211,3 +211,37 @@ def test_existing_out_folder_needs_overwrite(write, tmp_path):
     assert (out / "keep.txt").exists()
     assert run_cli("run", "--no-review", scenario, "--out", out, "--quiet", "--overwrite").exit_code == 0
     assert not (out / "keep.txt").exists() and (out / "manifest.json").exists()
+
+
+def test_every_bad_row_of_a_sku_table_is_reported_at_its_line(write):
+    """A SKU table is checked in one call; when it fails, each bad row is reported at its CSV line."""
+    write("skus.csv", "id,unit_cost,price,weight_kg,category\n"
+                      "a,1,2,0.5,food\n"
+                      "b,-1,2,0.5,food\n"     # line 3: negative cost
+                      "c,1,2,,toys\n"          # line 4: empty weight -> the default
+                      "a,1,3,0.5,food\n"       # line 5: id used twice
+                      "d,1,two,0.5,food\n")    # line 6: not a number
+    network = write("net.yaml", "name: n\nskus: skus.csv\nnodes:\n  - {id: s, kind: supplier}\n"
+                                "  - {id: st, kind: store, demand: {dist: poisson, mean: 1}}\n"
+                                "lanes:\n  - {from: s, to: st, transit_days: 1}\n")
+    table = network.parent / "skus.csv"
+    result = run_cli("validate", network)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    lines = [f"{table}:{n}:" for n in (3, 5, 6)]
+    assert all(line in result.output for line in lines), result.output
+    assert f"{table}:5: SKU id 'a' is defined twice" in result.output
+    assert f"{table}:4:" not in result.output and f"{table}:2:" not in result.output
+
+
+def test_a_good_sku_table_loads_every_row_with_defaults_for_empty_cells(write):
+    from twin.network import load_network
+
+    write("skus.csv", "id,unit_cost,price,weight_kg,segment\n7,1,2,0.5,A\nb,1.5,3,,\n")
+    network = write("net.yaml", "name: n\nskus: skus.csv\nnodes:\n  - {id: s, kind: supplier}\n"
+                                "  - {id: st, kind: store, demand: {dist: poisson, mean: 1}}\n"
+                                "lanes:\n  - {from: s, to: st, transit_days: 1}\n")
+    model = load_network(network)
+    assert model.sku_ids == ["7", "b"]
+    assert list(model.unit_cost) == [1.0, 1.5]
+    assert list(model.weight_kg) == [0.5, 0.0] and model.segment == ["A", None]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import networkx as nx
 import numpy as np
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from twin import checks, policy as policy_math
 from twin.geo import haversine_km
@@ -69,6 +69,9 @@ def resolve_duration(value, doc: YamlDocument, loc: tuple, cache: TableCache,
     return DurationSpec(value.dist, float(value.mean), float(value.sd))
 
 
+_SKU_LIST = TypeAdapter(list[Sku])
+
+
 def _read_skus(spec: NetworkFile, doc: YamlDocument, cache: TableCache,
                problems: list[Problem]) -> list[Sku]:
     if not isinstance(spec.skus, str):
@@ -89,12 +92,22 @@ def _read_skus(spec: NetworkFile, doc: YamlDocument, cache: TableCache,
         problems.append(doc.problem(("skus",), f"cannot read SKU table '{spec.skus}': {exc}"))
         return []
     offset = 2 if path.suffix.lower() == ".csv" else 1
-    skus, seen = [], set()
-    records = frame.to_dict(orient="records")
-    for i, record in enumerate(records):
-        record = {k: v for k, v in record.items() if not (isinstance(v, float) and np.isnan(v))}
+    names = [str(c) for c in frame.columns]
+    records = []
+    for row in zip(*(frame[c].tolist() for c in frame.columns)):  # empty cells (NaN) are left out
+        record = {k: v for k, v in zip(names, row) if not (v.__class__ is float and v != v)}
         if "id" in record:
             record["id"] = str(record["id"])
+        records.append(record)
+    try:  # the whole table in one call; row by row below only to report each bad row
+        skus = _SKU_LIST.validate_python(records)
+    except ValidationError:
+        pass
+    else:
+        if len({sku.id for sku in skus}) == len(skus):
+            return skus
+    skus, seen = [], set()
+    for i, record in enumerate(records):
         try:
             sku = Sku.model_validate(record)
         except ValidationError as exc:
@@ -468,7 +481,7 @@ def _arrays(spec, doc, cache, skus, graph, lane_transits, sources, alternates, r
         var_demand = (demand_sd * avg_factor[:, None]) ** 2
     else:  # Poisson: variance = mean; deterministic: 0
         poisson = np.array([d == "poisson" for d in demand_dist])
-        var_demand = np.where(poisson[:, None], mean_demand, 0.0).astype(dtype)
+        var_demand = np.where(poisson[:, None], mean_demand, dtype(0.0))
         demand_sd = np.broadcast_to(np.zeros(1, dtype), shape)
     primary = [link for link in links if link.rank == 0]
     for link in sorted(primary, key=lambda lk: depth[node_ids[lk.child]]):
