@@ -170,3 +170,14 @@ def test_demand_words_continue_a_stream_that_was_used_before():
         want = _expected(model, reference.random((n, k), dtype=np.float32), day, shocked=False)
         assert np.array_equal(flat, np.flatnonzero(want.ravel() > 0))
         assert np.array_equal(qty, want.ravel()[flat])
+
+
+def test_demand_refuses_a_stream_whose_words_it_cannot_read():
+    """The zero test reads PCG64 words; another bit generator would give other uniforms, so it is refused."""
+    import pytest
+
+    import twin.engine.demand as demand
+
+    model, n, _ = _demand_model(np.float32)
+    with pytest.raises(TypeError, match="PCG64"):
+        demand.DemandSource(model, slice(0, n), np.random.Generator(np.random.MT19937(1)))
