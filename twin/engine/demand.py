@@ -15,8 +15,6 @@ demand stay coupled.
 
 from __future__ import annotations
 
-import sys
-
 import numpy as np
 
 from twin.model import Model
@@ -135,9 +133,8 @@ class DemandSource:
             return bitgen.random_raw(n)
         carry = self._carry
         need = n - (carry is not None)
-        raw = bitgen.random_raw((need + 1) // 2)
-        halves = raw.view(np.uint32) if sys.byteorder == "little" else np.stack(
-            [raw & 0xFFFFFFFF, raw >> 32], axis=1).astype(np.uint32).reshape(-1)
+        # Little-endian 64-bit words read as 32-bit pairs: low half first, on any host.
+        halves = bitgen.random_raw((need + 1) // 2).astype("<u8", copy=False).view("<u4")
         if carry is not None:
             halves = np.concatenate(([carry], halves))
         self._carry = halves[n] if len(halves) > n else None

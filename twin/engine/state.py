@@ -75,7 +75,7 @@ class StoreBlock:
     """The contiguous rows of the store tier, with per-position marks (row-major, ``row * K + sku``).
 
     ``dirty``: the inventory position fell since the position's last review.
-    ``clear_mask``: stock arrived where customers may be backordered.
+    ``clear_mask``: stock arrived where customers may be backordered (``any_arrived``: one is set).
 
     Besides the ``dirty`` mask the block keeps the arrays of positions marked since the last
     review of every row (``candidates``, a superset of the dirty positions), so that a daily
@@ -88,6 +88,7 @@ class StoreBlock:
         self.loses_all = loses_all  # every store loses unmet demand (none owes its customers)
         self.dirty = dirty
         self.clear_mask = np.zeros((stop - start) * k, dtype=bool)
+        self.any_arrived = False
         self.candidates: list[np.ndarray] | None = None
         self._candidate_size = 0
 
@@ -95,6 +96,11 @@ class StoreBlock:
         """Mark the block's flat positions ``flat`` dirty (their inventory position fell)."""
         self.dirty[flat] = True
         self._remember(flat)
+
+    def mark_arrivals(self, flat: np.ndarray) -> None:
+        """Stock arrived at the block's flat positions ``flat``: backordered customers there may be served."""
+        self.clear_mask[flat] = True
+        self.any_arrived = True
 
     def mark_rows(self, first: int, last: int) -> None:
         """Mark every position of block rows ``first`` to ``last`` (exclusive) dirty."""
@@ -445,7 +451,7 @@ class State:
         """Stock arrived at ``row`` for ``cols``: backordered customers there may be served."""
         block = self.stores
         if block is not None and block.contains(row) and not self.model.lost_sales[row]:
-            block.clear_mask[(row - block.start) * block.k + cols] = True
+            block.mark_arrivals((row - block.start) * block.k + cols)
 
     def is_open(self, row: int) -> bool:
         return self.closed[row] == 0
@@ -465,4 +471,4 @@ class State:
             return
         sel = (rows >= block.start) & (rows < block.stop) & ~self.model.lost_sales[rows]
         if sel.any():
-            block.clear_mask[(rows[sel] - block.start) * block.k + cols[sel]] = True
+            block.mark_arrivals((rows[sel] - block.start) * block.k + cols[sel])

@@ -26,8 +26,9 @@ from twin.policy import BATCH, UP_TO, order_quantity
 def clear_backorders(state: State) -> None:
     """Serve backordered customers from stock that arrived (positions marked by receipts)."""
     block = state.stores
-    if block is None or block.loses_all or not block.clear_mask.any():  # no marks where all lose
+    if block is None or not block.any_arrived:
         return
+    block.any_arrived = False
     flat = np.flatnonzero(block.clear_mask)
     block.clear_mask[flat] = False
     rows, cols = block.rows_cols(flat)
