@@ -19,7 +19,10 @@ Up to three measurements per worker count, one after the other:
   writing the whole report: everything ``twin run --dask`` does.
 
 Speed-up = time with 1 worker / time with 2 workers, for the whole wall time
-(start-up included) and for the compute phase alone. The per-replication
+(start-up included) and for the compute phase alone, for each repeat (its runs
+follow each other, in one window of this VM's speed, which drifts over minutes;
+every other repeat runs the counts in reverse order), and the median over
+repeats. The per-replication
 results of every run are compared, to show the worker count changes nothing.
 Prints and writes ``benchmarks/results/dask-speedup.json``.
 """
@@ -93,7 +96,8 @@ def main() -> None:
     ap.add_argument("--scenario", type=Path, default=Path("scenarios/teaching-hub-closure.yaml"))
     ap.add_argument("--replications", type=int, default=200)
     ap.add_argument("--workers", default="1,2", help="worker counts to compare, first is the reference")
-    ap.add_argument("--repeats", type=int, default=1, help="runs per worker count (the fastest is kept)")
+    ap.add_argument("--repeats", type=int, default=1,
+                    help="runs per worker count, interleaved; the speed-up of each repeat is reported, and their median")
     ap.add_argument("--no-end-to-end", action="store_true", help="skip the run_scenario measurement")
     ap.add_argument("--pool", action="store_true",
                     help="also time twin's own process pool (no Dask) on the same replications, as a reference")
@@ -114,8 +118,10 @@ def main() -> None:
     execute_runs = {w: [] for w in counts}
     e2e_runs = {w: [] for w in counts}
     pool_runs = {w: [] for w in counts}
-    for _ in range(args.repeats):
-        for w in counts:
+    for repeat in range(args.repeats):
+        # Every other repeat runs the worker counts in reverse (1, 2, 2, 1, ...): this VM's speed
+        # drifts over minutes, and a drift then favours neither count.
+        for w in (counts if repeat % 2 == 0 else counts[::-1]):
             r = time_execute(plan, w)
             execute_runs[w].append(r)
             print(f"execute, {w} worker(s): {r['wall_seconds']} s (start {r['cluster_start_seconds']}, compute "
@@ -138,9 +144,15 @@ def main() -> None:
     ref = counts[0]
     speedup = {}
     for w in counts[1:]:
+        # Each repeat's pair of runs ran minutes apart at most, in the same window of host speed.
+        paired = [a["wall_seconds"] / b["wall_seconds"] for a, b in zip(execute_runs[ref], execute_runs[w])]
+        paired_compute = [a["compute_seconds"] / b["compute_seconds"]
+                          for a, b in zip(execute_runs[ref], execute_runs[w])]
         speedup[f"{ref} -> {w} workers"] = {
-            "execute, wall (cluster start-up included)": round(best[ref]["wall_seconds"] / best[w]["wall_seconds"], 2),
-            "execute, compute only": round(best[ref]["compute_seconds"] / best[w]["compute_seconds"], 2),
+            "execute, wall, each repeat": [round(x, 2) for x in paired],
+            "execute, wall, median of repeats": round(float(np.median(paired)), 2),
+            "execute, compute only, median of repeats": round(float(np.median(paired_compute)), 2),
+            "execute, wall, best run / best run": round(best[ref]["wall_seconds"] / best[w]["wall_seconds"], 2),
         }
         if args.pool:
             a = min(r["wall_seconds"] for r in pool_runs[ref])
