@@ -56,15 +56,25 @@ class SourcePlan:
     backlog: Orders = field(default_factory=Orders)
     new: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
 
-    def take_new(self) -> Orders:
-        """Today's orders (one triple per link and SKU), emptied."""
+    def take_new(self, width: int) -> tuple[Orders, np.ndarray]:
+        """Today's orders (one triple per link and SKU), emptied, with their keys ``pos * width + col``.
+
+        ``width`` is more than any SKU column (the number of SKUs), so the keys sort as the triples.
+        """
         if not self.new:
-            return Orders()
-        pos = np.concatenate([p for p, _, _ in self.new])
-        col = np.concatenate([c for _, c, _ in self.new])
-        qty = np.concatenate([q for _, _, q in self.new])
+            return Orders(), _EMPTY_I
+        if len(self.new) == 1:
+            (pos, col, qty), = self.new
+        else:
+            pos = np.concatenate([p for p, _, _ in self.new])
+            col = np.concatenate([c for _, c, _ in self.new])
+            qty = np.concatenate([q for _, _, q in self.new])
         self.new.clear()
-        return _merge(pos, col, qty)[0]
+        key = pos.astype(np.int64, copy=False) * width + col
+        if bool((key[1:] > key[:-1]).all()):  # already sorted and distinct (orders as placed)
+            return Orders(pos, col, qty), key
+        merged, = _merge(pos, col, qty)
+        return merged, merged.pos * width + merged.col
 
 
 def _merge(pos: np.ndarray, col: np.ndarray, *quantities: np.ndarray) -> tuple[Orders, ...]:
@@ -88,8 +98,13 @@ def _union(a: Orders, b: Orders, key_a: np.ndarray, key_b: np.ndarray,
            *quantities: tuple[np.ndarray, np.ndarray]) -> tuple[Orders, ...]:
     """The triples of ``a`` and ``b`` (each sorted by ``key`` and distinct) in key order, equal keys summed.
 
-    One :class:`Orders` per ``(quantities of a, quantities of b)`` pair.
+    One :class:`Orders` per ``(quantities of a, quantities of b)`` pair; when one side is empty,
+    the other's arrays are returned as they are (not copied).
     """
+    if not len(key_a):
+        return tuple(Orders(b.pos, b.col, qb) for _, qb in quantities)
+    if not len(key_b):
+        return tuple(Orders(a.pos, a.col, qa) for qa, _ in quantities)
     at = np.searchsorted(key_b, key_a)  # where each key of ``a`` falls among the keys of ``b``
     inside = at < len(key_b)
     same = np.zeros(len(key_a), dtype=bool)
@@ -259,6 +274,21 @@ def _cut_to_room(room: float, old: np.ndarray, new: np.ndarray, old_tie: np.ndar
     return cut_old, cut_new
 
 
+def _pair(old: Orders, key_old: np.ndarray, keep_old: np.ndarray, qty_old: np.ndarray,
+          new: Orders, key_new: np.ndarray, keep_new: np.ndarray, qty_new: np.ndarray):
+    """The arguments of :func:`_union` for the old and new triples kept, with quantities given."""
+    a, ka = _where(old, key_old, keep_old, qty_old)
+    b, kb = _where(new, key_new, keep_new, qty_new)
+    return a, b, ka, kb, (a.qty, b.qty)
+
+
+def _where(orders: Orders, key: np.ndarray, mask: np.ndarray, qty: np.ndarray) -> tuple[Orders, np.ndarray]:
+    """The triples of ``orders`` where ``mask`` holds, with quantities ``qty``, and their keys."""
+    if mask.all():
+        return Orders(orders.pos, orders.col, qty), key
+    return Orders(orders.pos[mask], orders.col[mask], qty[mask]), key[mask]
+
+
 def fill_orders(state: State, plan: SourcePlan, day: int, ship: Dispatch, capacity_units: float = np.inf,
                 unlimited_stock: bool = False, observe: bool = False) -> np.ndarray | None:
     """Fill the orders ``plan.row`` holds: older ones first, each SKU shared proportionally when short.
@@ -269,7 +299,7 @@ def fill_orders(state: State, plan: SourcePlan, day: int, ship: Dispatch, capaci
     """
     m = state.model
     src, k = plan.row, m.n_skus
-    old, new = plan.backlog, plan.take_new()
+    old, (new, key_new) = plan.backlog, plan.take_new(k)
     observed = None
     if observe:
         observed = np.zeros(k)
@@ -278,59 +308,50 @@ def fill_orders(state: State, plan: SourcePlan, day: int, ship: Dispatch, capaci
     t["demand_units"][src] += new.qty.sum()
     if len(old) == 0 and len(new) == 0:
         return observed
-    seen = np.zeros(k, dtype=bool)
-    seen[old.col] = True
-    seen[new.col] = True
-    cols = np.flatnonzero(seen)
-    where = np.empty(k, dtype=np.int64)  # SKU column -> its position in ``cols``
-    where[cols] = np.arange(len(cols))
-    g_old, g_new = where[old.col], where[new.col]
-    # Ties (largest remainder) go to the earlier link, then the lower SKU: the dense rule's order.
-    tie_old, tie_new = old.pos * k + old.col, new.pos * k + new.col
+    # Keys sort the triples by (link position, SKU); as ties of the largest remainder they go to
+    # the earlier link, then the lower SKU: the dense rule's order. SKU columns are the groups.
+    key_old = old.pos * k + old.col
     if state.closed[src]:
         plan.backlog, = _merge(np.concatenate([old.pos, new.pos]), np.concatenate([old.col, new.col]),
                                np.concatenate([old.qty, new.qty]))
-        state.backorders[src, cols] = np.bincount(where[plan.backlog.col], weights=plan.backlog.qty,
-                                                  minlength=len(cols))
+        state.backorders[src] = np.bincount(plan.backlog.col, weights=plan.backlog.qty, minlength=k)
         return observed
     integral = m.integral
     if unlimited_stock:
-        ship_old, ship_new = old.qty.copy(), new.qty.copy()
+        ship_old, ship_new = old.qty, new.qty
     else:
-        available = state.on_hand[src, cols].astype(np.float64)
-        ship_old = allocate_groups(available, g_old, old.qty, tie_old, integral)
-        after = available - np.bincount(g_old, weights=ship_old, minlength=len(cols))
-        ship_new = allocate_groups(after, g_new, new.qty, tie_new, integral)
+        available = state.on_hand[src].astype(np.float64)
+        ship_old = allocate_groups(available, old.col, old.qty, key_old, integral)
+        after = available - np.bincount(old.col, weights=ship_old, minlength=k) if len(old) else available
+        ship_new = allocate_groups(after, new.col, new.qty, key_new, integral)
     if np.isfinite(capacity_units) and ship_old.sum() + ship_new.sum() > capacity_units:
-        ship_old, ship_new = _cut_to_room(capacity_units, ship_old, ship_new, tie_old, tie_new, integral)
-    shipped_total = (np.bincount(g_old, weights=ship_old, minlength=len(cols))
-                     + np.bincount(g_new, weights=ship_new, minlength=len(cols)))
+        ship_old, ship_new = _cut_to_room(capacity_units, ship_old, ship_new, key_old, key_new, integral)
+    shipped_total = np.bincount(new.col, weights=ship_new, minlength=k)
+    if len(old):
+        shipped_total += np.bincount(old.col, weights=ship_old, minlength=k)
     if not unlimited_stock:
-        state.on_hand[src][cols] -= shipped_total
+        state.on_hand[src] -= shipped_total
     t["filled_from_stock_units"][src] += ship_new.sum()
     t["shipped_units"][src] += shipped_total.sum()
     if unlimited_stock:
         t["received_units"][src] += shipped_total.sum()  # suppliers make what they ship
-    if len(old) == 0:  # today's orders only: already sorted and distinct
-        left, shipped = Orders(new.pos, new.col, new.qty - ship_new), Orders(new.pos, new.col, ship_new)
-    else:
-        left, shipped = _union(old, new, tie_old, tie_new, (old.qty - ship_old, new.qty - ship_new),
-                               (ship_old, ship_new))
-    keep = left.qty > 0
-    left = Orders(left.pos[keep], left.col[keep], left.qty[keep])
+    # What is left and what moves, each the union of the old and the new triples it concerns
+    # (a triple left or moving in both sums its units: the same as the union of all, filtered).
+    left_old, left_new = old.qty - ship_old, new.qty - ship_new
+    left = _union(*_pair(old, key_old, left_old > 0, left_old, new, key_new, left_new > 0, left_new))[0]
     if m.lost_sales[src]:
         children = plan.children[left.pos]
         state.on_order_flat[children * k + left.col] -= left.qty
         for child in np.unique(children):
             state.mark_dirty(int(child), left.col[children == child])
-        t["lost_units"][src] += float((new.qty - ship_new).sum())
-        state.backorders[src, cols] = 0.0
+        t["lost_units"][src] += float(left_new.sum())
+        state.backorders[src] = 0.0
         plan.backlog = Orders()
     else:
         plan.backlog = left
-        state.backorders[src, cols] = np.bincount(where[left.col], weights=left.qty, minlength=len(cols))
-    moving = shipped.qty > 0
-    pos, col, qty = shipped.pos[moving], shipped.col[moving], shipped.qty[moving]
+        state.backorders[src] = np.bincount(left.col, weights=left.qty, minlength=k)
+    shipped = _union(*_pair(old, key_old, ship_old > 0, ship_old, new, key_new, ship_new > 0, ship_new))[0]
+    pos, col, qty = shipped.pos, shipped.col, shipped.qty
     if len(qty) == 0:
         return observed
     if state.in_transit_link is not None:
