@@ -7,6 +7,7 @@ float arrays; nothing is a Python object per SKU.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -197,9 +198,12 @@ class Model:
     def hub_rows(self) -> list[int]:
         return [i for i, k in enumerate(self.kinds) if k == "hub"]
 
-    @property
+    @functools.cached_property
     def daily_demand_units(self) -> np.ndarray:
-        """Average units per day each node serves (its customers or its downstream)."""
+        """Average units per day each node serves (its customers or its downstream).
+
+        Worked out once (``mean_demand`` is not changed after the model is built).
+        """
         return self.mean_demand.sum(axis=1)
 
     def day_factor(self, day: int) -> np.ndarray:

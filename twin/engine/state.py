@@ -219,6 +219,9 @@ class State:
         # Flat views (row * K + SKU) for fast scatters at many (node, SKU) positions.
         self.on_hand_flat = self.on_hand.reshape(-1)
         self.on_order_flat = self.on_order.reshape(-1)
+        # Units may be added in the arrays' own precision: always in double precision, and in
+        # single precision when units are whole (exact there up to 16.7 million).
+        self._own_precision = dtype == np.float64 or model.integral
         # Sums over SKUs and over nodes as matrix-vector products (exact for whole units).
         self._ones_k = np.ones(k, dtype)
         self._ones_n = np.ones(n, dtype)
@@ -455,6 +458,17 @@ class State:
 
     def is_open(self, row: int) -> bool:
         return self.closed[row] == 0
+
+    def scatter(self, ufunc: np.ufunc, target: np.ndarray, index: np.ndarray, values: np.ndarray) -> None:
+        """``target[index] = ufunc(target[index], values)`` for distinct ``index`` (``np.add``, ``np.subtract``).
+
+        Done by ``ufunc.at`` in ``target``'s precision where that gives the same numbers (one
+        pass, about twice as fast at scale as reading, adding and writing back).
+        """
+        if self._own_precision:
+            ufunc.at(target, index, values.astype(target.dtype, copy=False))
+        else:
+            target[index] = ufunc(target[index], values)
 
     def add_receipt(self, day: int, link, cols: np.ndarray, units: np.ndarray) -> None:
         """Units of SKUs ``cols`` over ``link`` that become usable at its destination on ``day``.

@@ -54,8 +54,8 @@ def _receive_batch(state: State, day: int, links: np.ndarray, cols: np.ndarray, 
         keep = ~closed
         links, cols, units, child = links[keep], cols[keep], units[keep], child[keep]
     flat = child * state.model.n_skus + cols
-    state.on_hand_flat[flat] += units
-    state.on_order_flat[flat] -= units
+    state.scatter(np.add, state.on_hand_flat, flat, units)
+    state.scatter(np.subtract, state.on_order_flat, flat, units)
     if state.in_transit_link is not None:
         state.in_transit_link[links, cols] -= units
     state.today["received_units"] += np.bincount(child, weights=units, minlength=state.model.n_nodes)
@@ -122,7 +122,7 @@ def review(state: State, rows: slice, day: int, forecasts: Forecasts, protection
     if r_idx.size:
         node_rows = r_idx + rows.start
         ordering.place(state, node_rows, cols, qty)
-        state.on_order_flat[node_rows * m.n_skus + cols] += qty
+        state.scatter(np.add, state.on_order_flat, node_rows * m.n_skus + cols, qty)
     n_rows = rows.stop - rows.start
     lines = np.bincount(r_idx, minlength=n_rows)
     t = state.today

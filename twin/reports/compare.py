@@ -15,7 +15,7 @@ from scipy import special
 
 from twin.model import Model
 from twin.reports.columns import COMPARISON, COMPARISON_DAILY, COST_COLUMNS, NETWORK, NODES, SKUS
-from twin.reports.tables import Runs, _network_kpis, _node_kpis, daily_arrays
+from twin.reports.tables import Labels, Runs, _network_kpis, _node_kpis, daily_arrays, with_labels
 from twin.scenario import BASELINE
 
 
@@ -47,6 +47,7 @@ def paired(baseline: np.ndarray, scenario: np.ndarray) -> dict[str, np.ndarray]:
 def _block(label: dict, level: str, keys: list[str], period: str,
            metrics: dict[str, tuple[np.ndarray, np.ndarray]]):
     frames = []
+    keys = pd.array(keys, dtype="str")  # made text once for all metrics
     for metric, (base, scen) in metrics.items():
         p = paired(base, scen)
         frames.append(pd.DataFrame({**label, "level": level, "key": keys, "period": period, "metric": metric, **p}))
@@ -171,32 +172,38 @@ def _series(model: Model, d: dict[str, np.ndarray]) -> dict[str, dict[str, np.nd
 def comparison_daily_table(runs: Runs) -> pd.DataFrame:
     """``comparison_daily.parquet``: paired deltas per day, per node and for the network, per variant."""
     frames = []
+    labels = {name: Labels() for name in ("variant", "level", "key", "metric")}
     keep = ("baseline_mean", "scenario_mean", "delta", "ci95_low", "ci95_high")
+
+    def label(variant: str, level: str, names, codes: np.ndarray, metric: str) -> None:
+        labels["variant"].repeat(variant, len(codes))
+        labels["level"].repeat(level, len(codes))
+        labels["key"].add(names, codes)
+        labels["metric"].repeat(metric, len(codes))
+
     for b, i, v in pairs(runs):
         ids = runs.variants[b].model.node_ids
         per = {k: [_series(runs.variants[k].model, daily_arrays(runs.variants[k].model, r)) for r in runs.of(k)]
                for k in (b, i)}
         days = per[b][0]["network"]["on_hand_units"].shape[0]
-        label = {"variant": v.name, "sweep_value": runs.sweep_value(v)}
+        sweep = runs.sweep_value(v)
+        n = len(ids)
         for metric in DAILY_METRICS:
             base = np.array([x["network"][metric] for x in per[b]])
             scen = np.array([x["network"][metric] for x in per[i]])
             p = paired(base, scen)
-            frames.append(pd.DataFrame({**label, "level": "network", "key": "network", "day": np.arange(days),
-                                        "metric": metric, **{k: p[k] for k in keep}}))
+            label(v.name, "network", ["network"], np.zeros(days, dtype=np.int64), metric)
+            frames.append(pd.DataFrame({"sweep_value": sweep, "day": np.arange(days), **{k: p[k] for k in keep}}))
             base = np.array([x["node"][metric] for x in per[b]])  # (reps, days, nodes)
             scen = np.array([x["node"][metric] for x in per[i]])
             if v.model.node_ids != ids:
                 scen = np.stack([_aligned(v.model, scen[:, t, :], ids, "node") for t in range(days)], axis=1)
             p = paired(base, scen)
-            n = len(ids)
-            frames.append(pd.DataFrame({**label, "level": "node", "key": np.tile(np.array(ids), days),
-                                        "day": np.repeat(np.arange(days), n), "metric": metric,
+            label(v.name, "node", ids, np.tile(np.arange(n), days), metric)
+            frames.append(pd.DataFrame({"sweep_value": sweep, "day": np.repeat(np.arange(days), n),
                                         **{k: p[k].ravel() for k in keep}}))
     if not frames:
         return pd.DataFrame({c: [] for c in COMPARISON_DAILY})
     table = pd.concat(frames, ignore_index=True)
-    for column in ("variant", "level", "key", "metric"):
-        table[column] = table[column].astype("category")
     table["day"] = table["day"].astype(np.int32)
-    return table[list(COMPARISON_DAILY)]
+    return with_labels(table, labels, COMPARISON_DAILY)

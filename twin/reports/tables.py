@@ -41,6 +41,44 @@ class Runs:
             yield i, v, self.sweep_value(v)
 
 
+class Labels:
+    """A text column built piece by piece as codes into lists of names; a pandas categorical at the end.
+
+    Equals putting the names in every row and calling ``astype("category")`` on the whole column
+    (categories sorted, only those present), without making a string of every row first: at a
+    million rows that is most of the time of building a table.
+    """
+
+    def __init__(self) -> None:
+        self._index: dict[str, int] = {}
+        self._pieces: list[np.ndarray] = []
+
+    def add(self, names, codes: np.ndarray) -> None:
+        """Rows ``names[codes]`` (``codes``: integers into ``names``)."""
+        lookup = np.array([self._index.setdefault(str(x), len(self._index)) for x in names], dtype=np.int64)
+        self._pieces.append(lookup[np.asarray(codes, dtype=np.int64)])
+
+    def repeat(self, name: str, n: int) -> None:
+        """``n`` rows of ``name``."""
+        self.add([name], np.zeros(n, dtype=np.int64))
+
+    def categorical(self) -> pd.Categorical:
+        codes = np.concatenate(self._pieces) if self._pieces else np.zeros(0, dtype=np.int64)
+        names = list(self._index)
+        present = np.flatnonzero(np.bincount(codes, minlength=len(names)))
+        order = sorted(present.tolist(), key=names.__getitem__)
+        rank = np.zeros(len(names), dtype=np.int64)
+        rank[order] = np.arange(len(order))
+        return pd.Categorical.from_codes(rank[codes], categories=pd.Index([names[c] for c in order], dtype="str"))
+
+
+def with_labels(table: pd.DataFrame, labels: dict[str, Labels], columns) -> pd.DataFrame:
+    """``table`` with the ``labels`` columns added, the columns in the order of ``columns``."""
+    for name, column in labels.items():
+        table[name] = column.categorical()
+    return table[list(columns)]
+
+
 def daily_arrays(model: Model, result: RunResult) -> dict[str, np.ndarray]:
     """The engine's daily records plus derived columns (days of supply, totals, profit)."""
     d = dict(result.daily)
@@ -55,6 +93,7 @@ def daily_arrays(model: Model, result: RunResult) -> dict[str, np.ndarray]:
 def daily_table(runs: Runs) -> pd.DataFrame:
     """``daily.parquet``: one row per variant x replication x day x node."""
     frames = []
+    labels = {name: Labels() for name in ("variant", "node", "kind")}
     for i, v, sweep in runs.labelled():
         model = v.model
         n = model.n_nodes
@@ -62,22 +101,19 @@ def daily_table(runs: Runs) -> pd.DataFrame:
             d = daily_arrays(model, result)
             days = d["on_hand_units"].shape[0]
             block = {
-                "variant": np.full(days * n, v.name),
                 "sweep_value": np.full(days * n, sweep),
                 "replication": np.full(days * n, rep, dtype=np.int32),
                 "day": np.repeat(np.arange(days, dtype=np.int32), n),
                 "warmup": np.repeat(np.arange(days) < runs.warmup_days, n),
-                "node": np.tile(np.array(model.node_ids), days),
-                "kind": np.tile(np.array(model.kinds), days),
             }
+            labels["variant"].repeat(v.name, days * n)
+            labels["node"].add(model.node_ids, np.tile(np.arange(n), days))
+            labels["kind"].add(model.kinds, np.tile(np.arange(n), days))
             for column in DAILY:
-                if column not in block:
+                if column not in block and column not in labels:
                     block[column] = d[column].ravel()
-            frames.append(pd.DataFrame(block, columns=list(DAILY)))
-    table = pd.concat(frames, ignore_index=True)
-    for column in ("variant", "node", "kind"):
-        table[column] = table[column].astype("category")
-    return table
+            frames.append(pd.DataFrame(block))
+    return with_labels(pd.concat(frames, ignore_index=True), labels, DAILY)
 
 
 _SUMS = ("demand_units", "filled_from_stock_units", "sold_units", "lost_units", "destroyed_units", "orders_placed",
@@ -192,33 +228,32 @@ def _route_names(model: Model) -> np.ndarray:
 def flows_table(runs: Runs) -> pd.DataFrame:
     """``flows.parquet``: every shipment leg of every variant and replication."""
     frames = []
+    labels = {name: Labels() for name in ("variant", "from", "to", "origin", "destination", "route", "mode")}
     for i, v, sweep in runs.labelled():
         model = v.model
-        ids = np.array(model.node_ids)
+        ids = model.node_ids
         routes = _route_names(model)
         origins = np.array([lk.source for lk in model.links] or [0])
         dests = np.array([lk.child for lk in model.links] or [0])
-        modes = np.array([lane.mode for lane in model.lanes] or [""])
+        modes = [lane.mode for lane in model.lanes] or [""]
         for rep, result in enumerate(runs.of(i)):
             f = result.flows
             n = len(f["units"])
             if n == 0:
                 continue
             link = f["link"].astype(np.int64)
+            for name, names, codes in (("from", ids, f["from_row"]), ("to", ids, f["to_row"]),
+                                       ("origin", ids, origins[link]), ("destination", ids, dests[link]),
+                                       ("route", routes, link), ("mode", modes, f["lane"])):
+                labels[name].add(names, codes)
+            labels["variant"].repeat(v.name, n)
             frames.append(pd.DataFrame({
-                "variant": np.full(n, v.name), "sweep_value": np.full(n, sweep),
-                "replication": np.full(n, rep, dtype=np.int32),
+                "sweep_value": np.full(n, sweep), "replication": np.full(n, rep, dtype=np.int32),
                 "shipment_id": f["shipment_id"].astype(np.int64), "leg": f["leg"].astype(np.int32),
-                "from": ids[f["from_row"].astype(np.int64)], "to": ids[f["to_row"].astype(np.int64)],
-                "origin": ids[origins[link]], "destination": ids[dests[link]], "route": routes[link],
-                "mode": modes[f["lane"].astype(np.int64)], "depart_time": f["depart_time"],
-                "arrive_time": f["arrive_time"], "units": f["units"], "weight_kg": f["weight_kg"],
-                "cost_usd": f["cost_usd"], "rerouted": f["rerouted"].astype(bool),
+                "depart_time": f["depart_time"], "arrive_time": f["arrive_time"], "units": f["units"],
+                "weight_kg": f["weight_kg"], "cost_usd": f["cost_usd"], "rerouted": f["rerouted"].astype(bool),
                 "expedited": f["expedited"].astype(bool),
-            }, columns=list(FLOWS)))
+            }))
     if not frames:
         return pd.DataFrame({c: [] for c in FLOWS})
-    table = pd.concat(frames, ignore_index=True)
-    for column in ("variant", "from", "to", "origin", "destination", "route", "mode"):
-        table[column] = table[column].astype("category")
-    return table
+    return with_labels(pd.concat(frames, ignore_index=True), labels, FLOWS)
