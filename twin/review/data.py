@@ -214,9 +214,11 @@ class ReportFolder:
     def lanes(self) -> list[tuple[str, str]]:
         if not self.has("flows.parquet"):
             return []
-        f = self.table("flows.parquet", ["variant", "from", "to"])
+        # Read as stored (categorical), not through table(): at a year of a large network the flow
+        # log has most of a million legs, and only its distinct lanes are needed.
+        f = pd.read_parquet(self.path / "flows.parquet", columns=["variant", "from", "to"])
         f = f[f["variant"] == "baseline"]
-        return [tuple(x) for x in f[["from", "to"]].drop_duplicates().itertuples(index=False)]
+        return [(str(a), str(b)) for a, b in f[["from", "to"]].drop_duplicates().itertuples(index=False)]
 
     def nodes_info(self) -> list[dict]:
         info = self.manifest.get("nodes_info")
