@@ -1,6 +1,7 @@
 """The engine's sparse bookkeeping against the plain rule it replaces (property-based).
 
-* merging a source's backlog with today's orders by search equals sorting the concatenation;
+* merging a source's backlog with today's orders by search equals sorting the concatenation,
+  and so does merging only their positive parts, then keeping what is positive;
 * the store block's list of marked positions finds exactly the dirty positions a scan of the
   whole mask finds, whatever mix of marks and partial reviews came before.
 """
@@ -11,7 +12,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from twin.engine.orders import Orders, _merge, _union
+from twin.engine.orders import Orders, _merge, _positive, _union
 from twin.engine.state import StoreBlock
 
 
@@ -39,6 +40,21 @@ def test_union_by_search_equals_the_sorted_merge(case):
         assert np.array_equal(got.pos, want.pos)
         assert np.array_equal(got.col, want.col)
         assert np.array_equal(got.qty, want.qty)
+
+
+@settings(max_examples=300, deadline=None)
+@given(two_order_books(), st.data())
+def test_union_of_the_positive_parts_equals_the_merge_filtered(case, data):
+    """What stays on order and what moves: filtering each side before the union changes nothing."""
+    k, (a, key_a), (b, key_b) = case
+    qa = np.array(data.draw(st.lists(st.integers(0, 3), min_size=len(a), max_size=len(a))), dtype=float)
+    qb = np.array(data.draw(st.lists(st.integers(0, 3), min_size=len(b), max_size=len(b))), dtype=float)
+    got = _positive(a, key_a, qa, b, key_b, qb)
+    want, = _merge(np.concatenate([a.pos, b.pos]), np.concatenate([a.col, b.col]), np.concatenate([qa, qb]))
+    keep = want.qty > 0
+    assert np.array_equal(got.pos, want.pos[keep])
+    assert np.array_equal(got.col, want.col[keep])
+    assert np.array_equal(got.qty, want.qty[keep])
 
 
 @st.composite

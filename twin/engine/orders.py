@@ -274,12 +274,15 @@ def _cut_to_room(room: float, old: np.ndarray, new: np.ndarray, old_tie: np.ndar
     return cut_old, cut_new
 
 
-def _pair(old: Orders, key_old: np.ndarray, keep_old: np.ndarray, qty_old: np.ndarray,
-          new: Orders, key_new: np.ndarray, keep_new: np.ndarray, qty_new: np.ndarray):
-    """The arguments of :func:`_union` for the old and new triples kept, with quantities given."""
-    a, ka = _where(old, key_old, keep_old, qty_old)
-    b, kb = _where(new, key_new, keep_new, qty_new)
-    return a, b, ka, kb, (a.qty, b.qty)
+def _positive(old: Orders, key_old: np.ndarray, qty_old: np.ndarray,
+              new: Orders, key_new: np.ndarray, qty_new: np.ndarray) -> Orders:
+    """The union of the old and the new triples, with quantities ``qty_old`` and ``qty_new``, where positive.
+
+    (A triple in both sums its quantities: the same as the union of all, then filtered.)
+    """
+    a, ka = _where(old, key_old, qty_old > 0, qty_old)
+    b, kb = _where(new, key_new, qty_new > 0, qty_new)
+    return _union(a, b, ka, kb, (a.qty, b.qty))[0]
 
 
 def _where(orders: Orders, key: np.ndarray, mask: np.ndarray, qty: np.ndarray) -> tuple[Orders, np.ndarray]:
@@ -335,10 +338,8 @@ def fill_orders(state: State, plan: SourcePlan, day: int, ship: Dispatch, capaci
     t["shipped_units"][src] += shipped_total.sum()
     if unlimited_stock:
         t["received_units"][src] += shipped_total.sum()  # suppliers make what they ship
-    # What is left and what moves, each the union of the old and the new triples it concerns
-    # (a triple left or moving in both sums its units: the same as the union of all, filtered).
     left_old, left_new = old.qty - ship_old, new.qty - ship_new
-    left = _union(*_pair(old, key_old, left_old > 0, left_old, new, key_new, left_new > 0, left_new))[0]
+    left = _positive(old, key_old, left_old, new, key_new, left_new)  # what stays on order
     if m.lost_sales[src]:
         children = plan.children[left.pos]
         state.on_order_flat[children * k + left.col] -= left.qty
@@ -350,7 +351,7 @@ def fill_orders(state: State, plan: SourcePlan, day: int, ship: Dispatch, capaci
     else:
         plan.backlog = left
         state.backorders[src] = np.bincount(left.col, weights=left.qty, minlength=k)
-    shipped = _union(*_pair(old, key_old, ship_old > 0, ship_old, new, key_new, ship_new > 0, ship_new))[0]
+    shipped = _positive(old, key_old, ship_old, new, key_new, ship_new)  # what moves today
     pos, col, qty = shipped.pos, shipped.col, shipped.qty
     if len(qty) == 0:
         return observed
