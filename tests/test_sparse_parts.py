@@ -33,13 +33,14 @@ def two_order_books(draw):
 def test_union_by_search_equals_the_sorted_merge(case):
     k, (a, key_a), (b, key_b) = case
     extra_a, extra_b = a.qty * 10.0, b.qty * 10.0
-    got_left, got_shipped = _union(a, b, key_a, key_b, (a.qty, b.qty), (extra_a, extra_b))
-    want_left, want_shipped = _merge(np.concatenate([a.pos, b.pos]), np.concatenate([a.col, b.col]),
-                                     np.concatenate([a.qty, b.qty]), np.concatenate([extra_a, extra_b]))
-    for got, want in ((got_left, want_left), (got_shipped, want_shipped)):
+    pos, col = np.concatenate([a.pos, b.pos]), np.concatenate([a.col, b.col])
+    for qa, qb in ((a.qty, b.qty), (extra_a, extra_b)):
+        got = _union(Orders(a.pos, a.col, qa), Orders(b.pos, b.col, qb), key_a, key_b)
+        want, want_key = _merge(pos, col, np.concatenate([qa, qb]), k)
         assert np.array_equal(got.pos, want.pos)
         assert np.array_equal(got.col, want.col)
         assert np.array_equal(got.qty, want.qty)
+        assert np.array_equal(want_key, want.pos * k + want.col)
 
 
 @settings(max_examples=300, deadline=None)
@@ -50,7 +51,7 @@ def test_union_of_the_positive_parts_equals_the_merge_filtered(case, data):
     qa = np.array(data.draw(st.lists(st.integers(0, 3), min_size=len(a), max_size=len(a))), dtype=float)
     qb = np.array(data.draw(st.lists(st.integers(0, 3), min_size=len(b), max_size=len(b))), dtype=float)
     got = _positive(a, key_a, qa, b, key_b, qb)
-    want, = _merge(np.concatenate([a.pos, b.pos]), np.concatenate([a.col, b.col]), np.concatenate([qa, qb]))
+    want, _ = _merge(np.concatenate([a.pos, b.pos]), np.concatenate([a.col, b.col]), np.concatenate([qa, qb]), k)
     keep = want.qty > 0
     assert np.array_equal(got.pos, want.pos[keep])
     assert np.array_equal(got.col, want.col[keep])

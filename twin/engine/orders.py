@@ -57,10 +57,7 @@ class SourcePlan:
     new: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
 
     def take_new(self, width: int) -> tuple[Orders, np.ndarray]:
-        """Today's orders (one triple per link and SKU), emptied, with their keys ``pos * width + col``.
-
-        ``width`` is more than any SKU column (the number of SKUs), so the keys sort as the triples.
-        """
+        """Today's orders (one triple per link and SKU), emptied, with their keys (see :func:`_merge`)."""
         if not self.new:
             return Orders(), _EMPTY_I
         if len(self.new) == 1:
@@ -70,71 +67,57 @@ class SourcePlan:
             col = np.concatenate([c for _, c, _ in self.new])
             qty = np.concatenate([q for _, _, q in self.new])
         self.new.clear()
-        key = pos.astype(np.int64, copy=False) * width + col
-        if bool((key[1:] > key[:-1]).all()):  # already sorted and distinct (orders as placed)
-            return Orders(pos, col, qty), key
-        merged, = _merge(pos, col, qty)
-        return merged, merged.pos * width + merged.col
+        return _merge(pos, col, qty, width)
 
 
-def _merge(pos: np.ndarray, col: np.ndarray, *quantities: np.ndarray) -> tuple[Orders, ...]:
-    """Triples sorted by (link position, SKU), duplicates summed: one :class:`Orders` per quantity array."""
+def _merge(pos: np.ndarray, col: np.ndarray, qty: np.ndarray, width: int) -> tuple[Orders, np.ndarray]:
+    """Triples sorted by (link position, SKU), duplicates summed, with their keys ``pos * width + col``.
+
+    ``width`` is more than any SKU column (the number of SKUs), so the keys sort as the triples.
+    """
     if len(pos) == 0:
-        return tuple(Orders() for _ in quantities)
-    key = pos.astype(np.int64) * (int(col.max()) + 1) + col
+        return Orders(), _EMPTY_I
+    key = pos.astype(np.int64, copy=False) * width + col
     if bool((key[1:] > key[:-1]).all()):  # already sorted and distinct (orders as placed)
-        return tuple(Orders(pos, col, qty) for qty in quantities)
+        return Orders(pos, col, qty), key
     order = np.argsort(key, kind="stable")
-    key, pos, col = key[order], pos[order], col[order]
+    key, pos, col, qty = key[order], pos[order], col[order], qty[order]
     first = np.concatenate([[True], key[1:] != key[:-1]])
     if first.all():
-        return tuple(Orders(pos, col, qty[order]) for qty in quantities)
+        return Orders(pos, col, qty), key
     starts = np.flatnonzero(first)
-    pos, col = pos[starts], col[starts]
-    return tuple(Orders(pos, col, np.add.reduceat(qty[order], starts)) for qty in quantities)
+    return Orders(pos[starts], col[starts], np.add.reduceat(qty, starts)), key[starts]
 
 
-def _union(a: Orders, b: Orders, key_a: np.ndarray, key_b: np.ndarray,
-           *quantities: tuple[np.ndarray, np.ndarray]) -> tuple[Orders, ...]:
+def _union(a: Orders, b: Orders, key_a: np.ndarray, key_b: np.ndarray) -> Orders:
     """The triples of ``a`` and ``b`` (each sorted by ``key`` and distinct) in key order, equal keys summed.
 
-    One :class:`Orders` per ``(quantities of a, quantities of b)`` pair; when one side is empty,
-    the other's arrays are returned as they are (not copied).
+    When one side is empty, the other is returned as it is (not copied).
     """
     if not len(key_a):
-        return tuple(Orders(b.pos, b.col, qb) for _, qb in quantities)
+        return b
     if not len(key_b):
-        return tuple(Orders(a.pos, a.col, qa) for qa, _ in quantities)
+        return a
     at = np.searchsorted(key_b, key_a)  # where each key of ``a`` falls among the keys of ``b``
     inside = at < len(key_b)
     same = np.zeros(len(key_a), dtype=bool)
     same[inside] = key_b[at[inside]] == key_a[inside]
     extra = np.flatnonzero(~same)
     if not len(extra):  # every key of ``a`` is among those of ``b``
-        matched = at
-        out = []
-        for qa, qb in quantities:
-            qty = np.array(qb, dtype=np.float64)
-            qty[matched] += qa
-            out.append(Orders(b.pos, b.col, qty))
-        return tuple(out)
+        qty = np.array(b.qty, dtype=np.float64)
+        qty[at] += a.qty
+        return Orders(b.pos, b.col, qty)
     # Each key of ``b`` moves right by the number of extra keys of ``a`` before it.
     before = np.cumsum(np.bincount(at[extra], minlength=len(key_b) + 1))[:len(key_b)]
     to_b = np.arange(len(key_b)) + before
     to_extra = at[extra] + np.arange(len(extra))
     size = len(key_b) + len(extra)
-    pos, col = np.empty(size, dtype=np.int64), np.empty(size, dtype=np.int64)
-    pos[to_b], col[to_b] = b.pos, b.col
-    pos[to_extra], col[to_extra] = a.pos[extra], a.col[extra]
+    pos, col, qty = np.empty(size, dtype=np.int64), np.empty(size, dtype=np.int64), np.empty(size)
+    pos[to_b], col[to_b], qty[to_b] = b.pos, b.col, b.qty
+    pos[to_extra], col[to_extra], qty[to_extra] = a.pos[extra], a.col[extra], a.qty[extra]
     matched = np.flatnonzero(same)
-    out = []
-    for qa, qb in quantities:
-        qty = np.empty(size)
-        qty[to_b] = qb
-        qty[to_extra] = qa[extra]
-        qty[to_b[at[matched]]] += qa[matched]
-        out.append(Orders(pos, col, qty))
-    return tuple(out)
+    qty[to_b[at[matched]]] += a.qty[matched]
+    return Orders(pos, col, qty)
 
 
 def source_plans(model: Model) -> dict[int, SourcePlan]:
@@ -282,7 +265,7 @@ def _positive(old: Orders, key_old: np.ndarray, qty_old: np.ndarray,
     """
     a, ka = _where(old, key_old, qty_old > 0, qty_old)
     b, kb = _where(new, key_new, qty_new > 0, qty_new)
-    return _union(a, b, ka, kb, (a.qty, b.qty))[0]
+    return _union(a, b, ka, kb)
 
 
 def _where(orders: Orders, key: np.ndarray, mask: np.ndarray, qty: np.ndarray) -> tuple[Orders, np.ndarray]:
@@ -315,8 +298,8 @@ def fill_orders(state: State, plan: SourcePlan, day: int, ship: Dispatch, capaci
     # the earlier link, then the lower SKU: the dense rule's order. SKU columns are the groups.
     key_old = old.pos * k + old.col
     if state.closed[src]:
-        plan.backlog, = _merge(np.concatenate([old.pos, new.pos]), np.concatenate([old.col, new.col]),
-                               np.concatenate([old.qty, new.qty]))
+        plan.backlog, _ = _merge(np.concatenate([old.pos, new.pos]), np.concatenate([old.col, new.col]),
+                                 np.concatenate([old.qty, new.qty]), k)
         state.backorders[src] = np.bincount(plan.backlog.col, weights=plan.backlog.qty, minlength=k)
         return observed
     integral = m.integral
