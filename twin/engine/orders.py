@@ -107,16 +107,18 @@ def _union(a: Orders, b: Orders, key_a: np.ndarray, key_b: np.ndarray) -> Orders
         qty = np.array(b.qty, dtype=np.float64)
         qty[at] += a.qty
         return Orders(b.pos, b.col, qty)
-    # Each key of ``b`` moves right by the number of extra keys of ``a`` before it.
-    before = np.cumsum(np.bincount(at[extra], minlength=len(key_b) + 1))[:len(key_b)]
-    to_b = np.arange(len(key_b)) + before
-    to_extra = at[extra] + np.arange(len(extra))
+    # Each extra key of ``a`` goes before the key of ``b`` it was found at, after the extra keys
+    # before it; ``b`` fills the other places in order (a mask copy: much faster than a scatter).
     size = len(key_b) + len(extra)
+    to_extra = at[extra] + np.arange(len(extra))
+    from_b = np.ones(size, dtype=bool)
+    from_b[to_extra] = False
     pos, col, qty = np.empty(size, dtype=np.int64), np.empty(size, dtype=np.int64), np.empty(size)
-    pos[to_b], col[to_b], qty[to_b] = b.pos, b.col, b.qty
+    pos[from_b], col[from_b], qty[from_b] = b.pos, b.col, b.qty
     pos[to_extra], col[to_extra], qty[to_extra] = a.pos[extra], a.col[extra], a.qty[extra]
     matched = np.flatnonzero(same)
-    qty[to_b[at[matched]]] += a.qty[matched]
+    if len(matched):  # a matched key of ``a`` sits where its key of ``b`` went: moved by the extras before it
+        qty[at[matched] + np.cumsum(~same)[matched]] += a.qty[matched]
     return Orders(pos, col, qty)
 
 
