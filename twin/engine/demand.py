@@ -15,8 +15,11 @@ demand stay coupled.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
+from twin.engine.state import run_starts
 from twin.model import Model
 from twin.sampling import negbin_from_uniform, normal_from_uniform, poisson_above_zero
 
@@ -53,6 +56,34 @@ def uniforms_of(words: np.ndarray, dtype) -> np.ndarray:
     """The uniforms ``Generator.random(dtype=dtype)`` makes of ``words``."""
     _, shift, bits = _WORDS[np.dtype(dtype)]
     return np.multiply(words >> words.dtype.type(shift), dtype(2.0 ** -bits), dtype=dtype)
+
+
+@dataclass
+class DayDemand:
+    """A day's demand at the positions that sell, with what serving needs of it worked out ahead.
+
+    Made on the thread that draws (see :meth:`DemandSource.prefetch`), so the engine's thread
+    starts serving with the positions' nodes and SKUs, the demand per node and per SKU, and
+    the value of the demand at full price, at hand.
+    """
+
+    flat: np.ndarray        # ascending flat positions of the store block
+    units: np.ndarray       # units demanded there (> 0)
+    rows: np.ndarray        # node row of each position
+    cols: np.ndarray        # SKU column of each position
+    starts: np.ndarray      # where each node's run of positions begins
+    node_units: np.ndarray  # units demanded per node run (of ``rows[starts]``)
+    sku_units: np.ndarray   # units demanded per SKU (all SKUs)
+    value: np.ndarray       # units x price at each position
+
+    @classmethod
+    def of(cls, model: Model, first_row: int, flat: np.ndarray, units: np.ndarray) -> "DayDemand":
+        rows, cols = np.divmod(flat, model.n_skus)
+        rows += first_row
+        starts = run_starts(rows)
+        return cls(flat, units, rows, cols, starts,
+                   np.add.reduceat(units, starts) if len(units) else np.zeros(0),
+                   np.bincount(cols, weights=units, minlength=model.n_skus), units * model.price[cols])
 
 
 class DemandSource:
@@ -150,15 +181,25 @@ class DemandSource:
         if self._pool is None:
             from concurrent.futures import ThreadPoolExecutor
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="twin-demand")
-        self._ahead = (day, self._pool.submit(self._draw, day))
+        self._ahead = (day, self._pool.submit(self._day, day))
 
     def sample(self, day: int) -> tuple[np.ndarray, np.ndarray]:
         """Flat positions (ascending) with demand on ``day`` and their units (> 0)."""
         if self._ahead is not None and self._ahead[0] == day:
+            d = self.sample_day(day)
+            return d.flat, d.units
+        return self._draw(day)
+
+    def sample_day(self, day: int) -> DayDemand:
+        """The demand of ``day`` (see :class:`DayDemand`)."""
+        if self._ahead is not None and self._ahead[0] == day:
             result = self._ahead[1].result()
             self._ahead = None
             return result
-        return self._draw(day)
+        return self._day(day)
+
+    def _day(self, day: int) -> DayDemand:
+        return DayDemand.of(self.model, self.rows.start, *self._draw(day))
 
     def close(self) -> None:
         if self._pool is not None:

@@ -170,14 +170,15 @@ def _tier_work(model, tier, state, plans, forecasts, protection, ordering, ship,
 
         def work(day):
             clock = time.perf_counter()
-            flat, qty = demand.sample(day)
+            today = demand.sample_day(day)
+            flat, qty = today.flat, today.units
             if demand.ahead and day + 1 < state.horizon:
                 demand.prefetch(day + 1)
             elif day + 1 >= state.horizon:
                 demand.close()
             clock = timers.add("sampling", clock)
             stores.clear_backorders(state)
-            served = stores.serve_customers(state, flat, qty, day,
+            served = stores.serve_customers(state, today, day,
                                             handing_over=not dynamic and stores.hand_over(state, day))
             for r in dynamic:  # the day's demand of each forecast-driven store (flat is ascending)
                 base = (r - tier.start) * k

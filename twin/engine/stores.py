@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from twin.engine.demand import DayDemand
 from twin.engine.orders import Ordering
 from twin.engine.state import State, run_starts
 from twin.policy import BATCH, UP_TO, order_quantity
@@ -59,6 +60,8 @@ class Served:
 
     flat: np.ndarray     # ascending flat positions of the store block
     on_hand: np.ndarray  # their on-hand after serving
+    rows: np.ndarray     # their node rows
+    cols: np.ndarray     # their SKU columns
 
 
 def hand_over(state: State, day: int) -> bool:
@@ -73,9 +76,8 @@ def hand_over(state: State, day: int) -> bool:
             and not state.closed[a:b].any())
 
 
-def serve_customers(state: State, flat: np.ndarray, demand: np.ndarray, day: int,
-                    handing_over: bool = False) -> Served | None:
-    """Serve the demand at positions ``flat`` (ascending) of the store block (closed stores sell nothing).
+def serve_customers(state: State, today: DayDemand, day: int, handing_over: bool = False) -> Served | None:
+    """Serve the day's demand (closed stores sell nothing).
 
     Most positions are served in full; what is lost or backordered is worked out on the few
     positions that run short. The positions whose inventory position fell are marked dirty, or,
@@ -83,7 +85,7 @@ def serve_customers(state: State, flat: np.ndarray, demand: np.ndarray, day: int
     """
     block = state.stores
     m = state.model
-    rows, cols = block.rows_cols(flat)
+    flat, demand, rows, cols = today.flat, today.units, today.rows, today.cols
     closed = state.closed[block.start:block.stop]
     any_closed = bool(closed.any())
     oh = block.flat(state.on_hand)
@@ -105,15 +107,18 @@ def serve_customers(state: State, flat: np.ndarray, demand: np.ndarray, day: int
         if owed.any():
             block.flat(state.backorders)[flat[short]] += owed
             fell[short] |= owed > 0
-    served = Served(flat[fell], after[fell]) if handing_over else None
+    served = Served(flat[fell], after[fell], rows[fell], cols[fell]) if handing_over else None
     if served is None:
         block.mark(flat[fell])
-    revenue = filled * m.price[cols]
+    revenue = today.value  # at full price where the demand is served in full (filled = demand there)
+    if short.size:
+        revenue = revenue.copy()
+        revenue[short] = filled[short] * m.price[short_cols]
     # Per node: ``flat`` is ascending, so each node's positions are one run.
-    starts = run_starts(rows)
+    starts = today.starts
     present = rows[starts]
     t = state.today
-    t["demand_units"][present] += np.add.reduceat(demand, starts)
+    t["demand_units"][present] += today.node_units
     sold = np.add.reduceat(filled, starts)
     t["filled_from_stock_units"][present] += sold
     t["sold_units"][present] += sold
@@ -126,8 +131,11 @@ def serve_customers(state: State, flat: np.ndarray, demand: np.ndarray, day: int
     t["lost_sale_cost_usd"] += np.bincount(short_rows, weights=penalty, minlength=n)
     if state.counting(day):  # per SKU over the KPI days
         k, sku = m.n_skus, state.sku
-        sku["demand_units"] += np.bincount(cols, weights=demand, minlength=k)
-        by_sku = np.bincount(cols, weights=filled, minlength=k)
+        sku["demand_units"] += today.sku_units
+        if m.integral:  # whole units: the sums are exact, so the demand less what ran short is exact too
+            by_sku = today.sku_units - np.bincount(short_cols, weights=unmet[short], minlength=k)
+        else:
+            by_sku = np.bincount(cols, weights=filled, minlength=k)
         sku["filled_from_stock_units"] += by_sku
         sku["sold_units"] += by_sku
         sku["revenue_usd"] += np.bincount(cols, weights=revenue, minlength=k)
@@ -167,7 +175,7 @@ def review(state: State, day: int, ordering: Ordering, forecasts, protection: np
         flat = rows_due[r_idx] * block.k + c_idx
     if flat.size == 0:
         return
-    rows, cols = block.rows_cols(flat)
+    rows, cols = (served.rows, served.cols) if served is not None else block.rows_cols(flat)
     if on_hand is None:
         block.dirty[flat] = False
         on_hand = block.take(state.on_hand, flat, rows, cols)
