@@ -11,6 +11,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet --no-deps 'stockpyl>=1.0.2,<2'  # see pyproject.toml, extra 'oracle'
 	@touch $(STAMP)
 
 ## Run the 48-hour hub-closure scenario on the US grocery network; report in reports/demo/.

@@ -15,7 +15,8 @@ from scipy import stats
 from . import cases as C
 from . import theory as T
 
-stockpyl = pytest.importorskip("stockpyl", reason="stockpyl is the test-only oracle (pip install -e '.[test]')")
+stockpyl = pytest.importorskip("stockpyl", reason="stockpyl is the test-only oracle; make installs it "
+                                                  "(pip install --no-deps 'stockpyl>=1.0.2,<2')")
 from stockpyl.newsvendor import newsvendor_normal, newsvendor_poisson  # noqa: E402
 from stockpyl.rq import r_q_cost_poisson  # noqa: E402
 from stockpyl.ss import s_s_cost_discrete  # noqa: E402
