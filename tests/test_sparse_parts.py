@@ -198,3 +198,22 @@ def test_demand_refuses_a_stream_whose_words_it_cannot_read():
     model, n, _ = _demand_model(np.float32)
     with pytest.raises(TypeError, match="PCG64"):
         demand.DemandSource(model, slice(0, n), np.random.Generator(np.random.MT19937(1)))
+
+
+def test_limits_side_by_side_are_read_in_place_and_others_copied():
+    """A store block reads (s, S) pairs from the model's interleaved array without a copy; other arrays are copied."""
+    from twin.engine.state import StoreBlock, _side_by_side
+
+    limits = np.arange(4 * 3 * 2, dtype=np.float32).reshape(4, 3, 2) + 1
+    s, S = limits[..., 0], limits[..., 1]
+    pair = _side_by_side(s[1:3], S[1:3])
+    assert pair is not None and np.shares_memory(pair, limits)
+    assert _side_by_side(S, s) is None and _side_by_side(s.copy(), S.copy()) is None
+    for lo, hi in ((s[1:3], S[1:3]), (s[1:3].copy(), S[1:3].copy())):
+        block = StoreBlock(1, 3, 3, np.zeros(6, dtype=bool))
+        block.keep_limits(lo, hi)
+        assert np.shares_memory(block._limits, limits) == (lo.base is not None)
+        flat = np.array([0, 4, 5])
+        model = type("M", (), {"s": s})()
+        got_s, got_S = block.limits(model, flat, None, None)
+        assert np.array_equal(got_s, s[1:3].ravel()[flat]) and np.array_equal(got_S, S[1:3].ravel()[flat])

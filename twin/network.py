@@ -477,16 +477,21 @@ def _arrays(spec, doc, cache, skus, graph, lane_transits, sources, alternates, r
     # Demand seen by every stocking node: own customers, then downstream over primary links, tier by tier.
     avg_factor = weekly.mean(axis=1).astype(dtype)
     mean_demand = demand_mean * avg_factor[:, None]
+    all_poisson = demand_sd is None and all(d in (None, "poisson") for d in demand_dist)
     if demand_sd is not None:
         var_demand = (demand_sd * avg_factor[:, None]) ** 2
+    elif all_poisson:  # variance = mean everywhere, downstream sums included: the same array
+        var_demand = mean_demand
     else:  # Poisson: variance = mean; deterministic: 0
         poisson = np.array([d == "poisson" for d in demand_dist])
         var_demand = np.where(poisson[:, None], mean_demand, dtype(0.0))
+    if demand_sd is None:
         demand_sd = np.broadcast_to(np.zeros(1, dtype), shape)
     primary = [link for link in links if link.rank == 0]
     for link in sorted(primary, key=lambda lk: depth[node_ids[lk.child]]):
         mean_demand[link.source] += np.where(link.skus, mean_demand[link.child], 0.0)
-        var_demand[link.source] += np.where(link.skus, var_demand[link.child], 0.0)
+        if var_demand is not mean_demand:
+            var_demand[link.source] += np.where(link.skus, var_demand[link.child], 0.0)
 
     # Policies.
     policy_type: list[str | None] = [None] * n_nodes
@@ -494,7 +499,9 @@ def _arrays(spec, doc, cache, skus, graph, lane_transits, sources, alternates, r
     rule = np.zeros(n_nodes, dtype=np.int64)
     batch = any(n.policy is not None and n.policy.type == "sQ" for n in order)
     dynamic = any(n.policy is not None and n.policy.type == "order_up_to" for n in order)
-    s_arr, S_arr = np.zeros(shape, dtype), np.zeros(shape, dtype)
+    # s and S of a position side by side in memory, so the store review reads both in one gather.
+    limits = np.zeros(shape + (2,), dtype)
+    s_arr, S_arr = limits[..., 0], limits[..., 1]
     Q_arr = np.zeros(shape, dtype) if batch else None
     safety = np.zeros(shape, dtype) if dynamic else None
     forecast: list[dict | None] = [None] * n_nodes

@@ -71,6 +71,16 @@ def run_starts(values: np.ndarray) -> np.ndarray:
     return np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))
 
 
+def _side_by_side(s: np.ndarray, S: np.ndarray) -> np.ndarray | None:
+    """``s`` and ``S`` as one (rows, K, 2) array, without a copy, when each S sits right after its s in memory."""
+    item = s.itemsize
+    if (s.ndim != 2 or S.shape != s.shape or S.dtype != s.dtype or s.strides[1] != 2 * item
+            or S.strides != s.strides or S.ctypes.data != s.ctypes.data + item or s.base is None
+            or S.base is not s.base):
+        return None
+    return np.lib.stride_tricks.as_strided(s, shape=s.shape + (2,), strides=s.strides + (item,), writeable=False)
+
+
 class StoreBlock:
     """The contiguous rows of the store tier, with per-position marks (row-major, ``row * K + sku``).
 
@@ -134,13 +144,18 @@ class StoreBlock:
         self._candidate_size = 0
 
     def keep_limits(self, s: np.ndarray, S: np.ndarray) -> None:
-        """Keep the policy's (s, S) of each position side by side, so a review reads both at once."""
+        """Keep the policy's (s, S) of each position side by side, so a review reads both at once.
+
+        Models keep them so already (see :func:`_side_by_side`); other arrays are copied so.
+        """
         if S is s:
             self._limits = None
             return
-        pair = np.empty((s.size, 2), dtype=s.dtype)
-        pair[:, 0] = s.reshape(-1)
-        pair[:, 1] = S.reshape(-1)
+        pair = _side_by_side(s, S)
+        if pair is None:
+            pair = np.empty(s.shape + (2,), dtype=s.dtype)
+            pair[..., 0] = s
+            pair[..., 1] = S
         self._limits = pair.view(np.uint64 if s.dtype == np.float32 else np.complex128).reshape(-1)
 
     def limits(self, model, flat: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
