@@ -43,12 +43,15 @@ def word_thresholds(p_zero: np.ndarray) -> np.ndarray:
     word, shift, bits = _WORDS[p_zero.dtype]
     out = np.empty(p_zero.shape, dtype=word)
     flat_in, flat_out = p_zero.reshape(-1), out.reshape(-1)
-    top = np.iinfo(word).max
+    top, one, s = np.iinfo(word).max, word(1), word(shift)
+    scale = p_zero.dtype.type(2.0 ** bits)
     for a in range(0, len(flat_in), _CHUNK_POSITIONS):  # a block at a time: no day-sized temporaries
-        m = np.floor(flat_in[a:a + _CHUNK_POSITIONS].astype(np.float64) * 2.0 ** bits).astype(np.uint64)
-        with np.errstate(over="ignore"):
-            limit = ((m + np.uint64(1)) << np.uint64(shift)) - np.uint64(1)  # wraps only where replaced
-        flat_out[a:a + _CHUNK_POSITIONS] = np.where(m >= np.uint64(2 ** bits), np.uint64(top), limit)
+        # p * 2**b and its floor are exact in p's own precision, and fit the word type.
+        m = np.floor(flat_in[a:a + _CHUNK_POSITIONS] * scale).astype(word)
+        # Modulo 2**(word bits): for m = 2**b - 1, (m + 1) << s wraps to 0 and 0 - 1 to the top word,
+        # the right answer; m = 2**b (p = 1) is replaced.
+        limit = ((m + one) << s) - one
+        flat_out[a:a + _CHUNK_POSITIONS] = np.where(m >= word(2 ** bits), top, limit)
     return out
 
 
@@ -134,12 +137,13 @@ class DemandSource:
                 factor[local] = block
         return factor
 
-    def _zero_test(self, factor: np.ndarray) -> tuple | None:
+    def _zero_test(self, factor: np.ndarray, day: int) -> tuple | None:
         """``(exp(-mean), word thresholds)`` of every position, cached while the day factors repeat.
 
         exp(-mean) is kept in double precision only (single-precision quantiles work it out
-        again). None for a large block whose factors changed since yesterday: each chunk then
-        works out its own part as it is drawn (the same numbers, without a day-sized array).
+        again). None for a large block whose factors differ from yesterday's and tomorrow's:
+        each chunk then works out its own part as it is drawn (the same numbers, without a
+        day-sized array).
         """
         key = factor.tobytes()
         cached = self._zero_cache.get(key)
@@ -148,10 +152,19 @@ class DemandSource:
         small = self.mean.size <= 2_000_000
         repeated = key == self._last_factor
         self._last_factor = key
-        if factor.shape[1] > 1 or not (small or repeated):  # shock days and changing large blocks
+        if factor.shape[1] > 1:  # shock days
             return None
-        p_zero = np.exp(-(self.mean * factor))
-        cached = (p_zero if p_zero.dtype == np.float64 else None, word_thresholds(p_zero))
+        if not (small or repeated or self._factor(day + 1).tobytes() == key):  # large, and changing
+            return None
+        if self.dtype == np.float64:  # exp(-mean) is kept: worked out whole
+            p_zero = np.exp(-(self.mean * factor))
+            cached = (p_zero, word_thresholds(p_zero))
+        else:  # only the thresholds are kept: worked out a block of rows at a time, in cache
+            thresholds = np.empty(self.shape, dtype=_WORDS[np.dtype(self.dtype)][0])
+            step = max(1, _CHUNK_POSITIONS // self.shape[1])
+            for a in range(0, self.shape[0], step):
+                thresholds[a:a + step] = word_thresholds(np.exp(-(self.mean[a:a + step] * factor[a:a + step])))
+            cached = (None, thresholds)
         if len(self._zero_cache) >= (7 if small else 1):
             self._zero_cache.clear()
         self._zero_cache[key] = cached
@@ -208,7 +221,7 @@ class DemandSource:
 
     def _draw(self, day: int) -> tuple[np.ndarray, np.ndarray]:
         factor = self._factor(day)
-        zero = self._zero_test(factor) if "poisson" in self.groups else None
+        zero = self._zero_test(factor, day) if "poisson" in self.groups else None
         n_rows, k = self.shape
         step = max(1, _CHUNK_POSITIONS // k)
         if step >= n_rows:

@@ -80,53 +80,63 @@ def simulate(model: Model, horizon_days: int, warmup_days: int, disruptions: Dis
         If the stock ledger does not balance (never expected; it guards the engine).
     """
     started = time.perf_counter()
-    state = State(model, horizon_days, warmup_days)
-    lead_rng = stream(seed, replication, LEAD_TIME)
-    table_days = horizon_days + _TABLE_SLACK_DAYS
-    lane_u = lead_rng.random((len(model.lanes), table_days))
-    transit = np.array([duration_from_uniform(lane.transit.as_dict(), lane_u[j])
-                        for j, lane in enumerate(model.lanes)]).reshape(len(model.lanes), table_days)
-    processing = {row: duration_from_uniform(spec.as_dict(), lead_rng.random(table_days))
-                  for row, spec in sorted(model.processing.items())}
-    env = comp.environment()
-    shipper = Shipper(state, disruptions, transit, processing, lane_u, now=env.now)
-    plans = orders.source_plans(model)
-    state.plans = list(plans.values())
-    forecasts = steps.Forecasts(model)
-    protection = _protection(model, forecasts)
-    ordering = orders.Ordering(model, plans)
+    # The first day's demand is drawn on the second core while the run is set up.
+    demand = {order: DemandSource(model, tier.rows, stream(seed, replication, DEMAND), disruptions.demand)
+              for order, tier in enumerate(model.tiers) if tier.role == STORE}
+    for source in demand.values():
+        if source.ahead and horizon_days > 0:
+            source.prefetch(0)
+    try:
+        state = State(model, horizon_days, warmup_days)
+        lead_rng = stream(seed, replication, LEAD_TIME)
+        table_days = horizon_days + _TABLE_SLACK_DAYS
+        lane_u = lead_rng.random((len(model.lanes), table_days))
+        transit = np.array([duration_from_uniform(lane.transit.as_dict(), lane_u[j])
+                            for j, lane in enumerate(model.lanes)]).reshape(len(model.lanes), table_days)
+        processing = {row: duration_from_uniform(spec.as_dict(), lead_rng.random(table_days))
+                      for row, spec in sorted(model.processing.items())}
+        env = comp.environment()
+        shipper = Shipper(state, disruptions, transit, processing, lane_u, now=env.now)
+        plans = orders.source_plans(model)
+        state.plans = list(plans.values())
+        forecasts = steps.Forecasts(model)
+        protection = _protection(model, forecasts)
+        ordering = orders.Ordering(model, plans)
 
-    carrier = comp.Carrier(state=state, shipper=shipper, env=env)
-    for row in model.hub_rows:
-        carrier.hubs[row] = comp.Hub(state=state, carrier=carrier, row=row, env=env,
-                                     capacity_changes=disruptions.node_capacity.get(row, []))
-    for closure in disruptions.closures:
-        if not closure.window.empty:
-            comp.NodeSwitch(state=state, row=closure.row, start=closure.window.start, end=closure.window.end,
-                            hub=carrier.hubs.get(closure.row), env=env)
-    for closure in disruptions.lane_closures:
-        if not closure.window.empty:
-            comp.LaneSwitch(state=state, carrier=carrier, lane=closure.lane, start=closure.window.start,
-                            end=closure.window.end, env=env)
-    for loss in disruptions.inventory:
-        if loss.fraction > 0:
-            comp.StockEvent(state=state, loss=loss, env=env)
+        carrier = comp.Carrier(state=state, shipper=shipper, env=env)
+        for row in model.hub_rows:
+            carrier.hubs[row] = comp.Hub(state=state, carrier=carrier, row=row, env=env,
+                                         capacity_changes=disruptions.node_capacity.get(row, []))
+        for closure in disruptions.closures:
+            if not closure.window.empty:
+                comp.NodeSwitch(state=state, row=closure.row, start=closure.window.start, end=closure.window.end,
+                                hub=carrier.hubs.get(closure.row), env=env)
+        for closure in disruptions.lane_closures:
+            if not closure.window.empty:
+                comp.LaneSwitch(state=state, carrier=carrier, lane=closure.lane, start=closure.window.start,
+                                end=closure.window.end, env=env)
+        for loss in disruptions.inventory:
+            if loss.fraction > 0:
+                comp.StockEvent(state=state, loss=loss, env=env)
 
-    def one(link, cols, units, day):
-        leg = shipper.first_leg(link, cols, units, day)
-        carrier.depart(leg, leg.depart)
+        def one(link, cols, units, day):
+            leg = shipper.first_leg(link, cols, units, day)
+            carrier.depart(leg, leg.depart)
 
-    direct = DirectShipping(shipper, disruptions)
-    ship = orders.Dispatch(one, direct.ship, direct.eligible)
+        direct = DirectShipping(shipper, disruptions)
+        ship = orders.Dispatch(one, direct.ship, direct.eligible)
 
-    comp.Dock(state=state, env=env)
-    for order, tier in enumerate(model.tiers):
-        work = _tier_work(model, tier, state, plans, forecasts, protection, ordering, ship,
-                          stream(seed, replication, DEMAND) if tier.role == STORE else None, disruptions)
-        comp.TierCycle(state=state, order=order, work=work, env=env)
-    comp.Bookkeeper(state=state, shipper=shipper, env=env)
-    with _one_blas_thread():
-        env.run(till=horizon_days + 0.5)
+        comp.Dock(state=state, env=env)
+        for order, tier in enumerate(model.tiers):
+            work = _tier_work(model, tier, state, plans, forecasts, protection, ordering, ship, demand.get(order),
+                              disruptions)
+            comp.TierCycle(state=state, order=order, work=work, env=env)
+        comp.Bookkeeper(state=state, shipper=shipper, env=env)
+        with _one_blas_thread():
+            env.run(till=horizon_days + 0.5)
+    finally:  # (each source also stops its thread after its last day)
+        for source in demand.values():
+            source.close()
 
     if check_ledger:
         ledger.check(model, state.daily)
@@ -158,14 +168,13 @@ def _capacity(model: Model, row: int, day: int, disruptions: Disruptions) -> flo
     return float(model.capacity[row]) * (capacity_factor(day, changes) if changes else 1.0)
 
 
-def _tier_work(model, tier, state, plans, forecasts, protection, ordering, ship, demand_rng, disruptions):
+def _tier_work(model, tier, state, plans, forecasts, protection, ordering, ship, demand, disruptions):
     rows = tier.rows
     timers = state.timers
     sources = [plans[r] for r in range(tier.start, tier.stop) if r in plans]
     dynamic = [r for r in range(tier.start, tier.stop) if r in forecasts.state]
 
     if tier.role == STORE:
-        demand = DemandSource(model, rows, demand_rng, disruptions.demand)
         k = model.n_skus
 
         def work(day):
