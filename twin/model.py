@@ -150,8 +150,7 @@ class Model:
     policy_type: list[str | None]
     review_days: np.ndarray       # (N,) int
     rule: np.ndarray              # (N,) UP_TO or BATCH
-    s: np.ndarray                 # (N, K)
-    S: np.ndarray                 # (N, K)
+    limits: np.ndarray            # (N, K, 2): each position's reorder point s and order-up-to level S
     Q: np.ndarray                 # (N, K)
     safety_stock: np.ndarray      # (N, K) order_up_to only
     forecast: list[dict | None]   # per row: {"method", "window_days" | "alpha"}
@@ -189,6 +188,16 @@ class Model:
             self.cities = [None] * len(self.node_ids)
         if self.ttr_days is None:
             self.ttr_days = np.full(len(self.node_ids), np.nan)
+
+    @property
+    def s(self) -> np.ndarray:
+        """(N, K) reorder points (a view of ``limits``)."""
+        return self.limits[..., 0]
+
+    @property
+    def S(self) -> np.ndarray:
+        """(N, K) order-up-to levels (a view of ``limits``: each S sits beside its s, read together)."""
+        return self.limits[..., 1]
 
     @property
     def primary_links(self) -> list[SupplyLink]:

@@ -575,7 +575,7 @@ def _arrays(spec, doc, cache, skus, graph, lane_transits, sources, alternates, r
         lost_sale_cost=lost_sale_cost, order_cost=order_cost, initial_on_hand=initial,
         demand_dist=demand_dist, demand_mean=demand_mean, demand_sd=demand_sd, weekly=weekly,
         annual_amplitude=annual_amplitude, annual_peak_day=annual_peak, policy_type=policy_type,
-        review_days=review_days, rule=rule, s=s_arr, S=S_arr, Q=Q_arr, safety_stock=safety,
+        review_days=review_days, rule=rule, limits=limits, Q=Q_arr, safety_stock=safety,
         forecast=forecast, mean_demand=mean_demand, var_demand=var_demand, processing=processing,
         capacity=capacity, handling_days=handling, groups=groups, dtype=dtype,
         expedite_below=np.array([np.nan if n.expedite_below_days_of_supply is None

@@ -71,16 +71,6 @@ def run_starts(values: np.ndarray) -> np.ndarray:
     return np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))
 
 
-def _side_by_side(s: np.ndarray, S: np.ndarray) -> np.ndarray | None:
-    """``s`` and ``S`` as one (rows, K, 2) array, without a copy, when each S sits right after its s in memory."""
-    item = s.itemsize
-    if (s.ndim != 2 or S.shape != s.shape or S.dtype != s.dtype or s.strides[1] != 2 * item
-            or S.strides != s.strides or S.ctypes.data != s.ctypes.data + item or s.base is None
-            or S.base is not s.base):
-        return None
-    return np.lib.stride_tricks.as_strided(s, shape=s.shape + (2,), strides=s.strides + (item,), writeable=False)
-
-
 class StoreBlock:
     """The contiguous rows of the store tier, with per-position marks (row-major, ``row * K + sku``).
 
@@ -143,27 +133,14 @@ class StoreBlock:
         self.candidates = []
         self._candidate_size = 0
 
-    def keep_limits(self, s: np.ndarray, S: np.ndarray) -> None:
-        """Keep the policy's (s, S) of each position side by side, so a review reads both at once.
+    def keep_limits(self, limits: np.ndarray) -> None:
+        """The block's rows of the model's (s, S) pairs (rows, K, 2), read in place: one gather reads both."""
+        self._limits = limits.view(np.uint64 if limits.dtype == np.float32 else np.complex128).reshape(-1)
+        self._limits_dtype = limits.dtype
 
-        Models keep them so already (see :func:`_side_by_side`); other arrays are copied so.
-        """
-        if S is s:
-            self._limits = None
-            return
-        pair = _side_by_side(s, S)
-        if pair is None:
-            pair = np.empty(s.shape + (2,), dtype=s.dtype)
-            pair[..., 0] = s
-            pair[..., 1] = S
-        self._limits = pair.view(np.uint64 if s.dtype == np.float32 else np.complex128).reshape(-1)
-
-    def limits(self, model, flat: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def limits(self, flat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The reorder point s and order-up-to level S at the block's flat positions."""
-        if self._limits is None:
-            s = self.take(model.s, flat, rows, cols)
-            return s, s
-        pair = self._limits[flat].view(model.s.dtype).reshape(-1, 2)
+        pair = self._limits[flat].view(self._limits_dtype).reshape(-1, 2)
         return pair[:, 0], pair[:, 1]
 
     def rows_cols(self, flat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -217,7 +194,7 @@ class State:
                 if spec is not None:
                     dirty[r * k:(r + 1) * k] = True
             self.stores = StoreBlock(a, b, k, dirty, loses_all=bool(model.lost_sales[a:b].all()))
-            self.stores.keep_limits(model.s[a:b], model.S[a:b])
+            self.stores.keep_limits(model.limits[a:b])
         dtype = model.dtype
         # Rows that can hold backorders: all but stores that lose unmet demand. A contiguous range
         # becomes a slice, so end-of-day sums read only those rows.

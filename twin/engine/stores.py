@@ -183,7 +183,7 @@ def review(state: State, day: int, ordering: Ordering, forecasts, protection: np
     ip = on_hand + on_order
     if not block.loses_all:  # stores that lose unmet demand owe nothing
         ip -= block.take(state.backorders, flat, rows, cols)
-    s, S = block.limits(m, flat, rows, cols)
+    s, S = block.limits(flat)
     if dynamic_rows:
         s, S = _targets(state, forecasts, protection, rows, cols, s, S)
     if (m.rule[a:b] == BATCH).any():
