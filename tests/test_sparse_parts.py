@@ -105,7 +105,8 @@ def _demand_model(dtype):
     mean = (rng.random((n, k)) * 3).astype(dtype)
     weekly = 0.5 + rng.random((n, 7))
     return SimpleNamespace(demand_dist=dists, demand_mean=mean, demand_sd=(np.sqrt(mean) * 2).astype(dtype),
-                           dtype=dtype, day_factor=lambda day: weekly[:, day % 7]), n, k
+                           dtype=dtype, day_factor=lambda day: weekly[:, day % 7], n_skus=k,
+                           price=np.ones(k)), n, k
 
 
 def _expected(model, u, day, shocked):

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from twin.engine.state import run_starts
+from twin.engine.state import rows_cols, run_starts
 from twin.model import Model
 from twin.sampling import negbin_from_uniform, normal_from_uniform, poisson_above_zero
 
@@ -81,8 +81,7 @@ class DayDemand:
 
     @classmethod
     def of(cls, model: Model, first_row: int, flat: np.ndarray, units: np.ndarray) -> "DayDemand":
-        rows, cols = np.divmod(flat, model.n_skus)
-        rows += first_row
+        rows, cols = rows_cols(flat, model.n_skus, first_row)
         starts = run_starts(rows)
         return cls(flat, units, rows, cols, starts,
                    np.add.reduceat(units, starts) if len(units) else np.zeros(0),
@@ -156,15 +155,8 @@ class DemandSource:
             return None
         if not (small or repeated or self._factor(day + 1).tobytes() == key):  # large, and changing
             return None
-        if self.dtype == np.float64:  # exp(-mean) is kept: worked out whole
-            p_zero = np.exp(-(self.mean * factor))
-            cached = (p_zero, word_thresholds(p_zero))
-        else:  # only the thresholds are kept: worked out a block of rows at a time, in cache
-            thresholds = np.empty(self.shape, dtype=_WORDS[np.dtype(self.dtype)][0])
-            step = max(1, _CHUNK_POSITIONS // self.shape[1])
-            for a in range(0, self.shape[0], step):
-                thresholds[a:a + step] = word_thresholds(np.exp(-(self.mean[a:a + step] * factor[a:a + step])))
-            cached = (None, thresholds)
+        p_zero = np.exp(-(self.mean * factor))
+        cached = (p_zero if p_zero.dtype == np.float64 else None, word_thresholds(p_zero))
         if len(self._zero_cache) >= (7 if small else 1):
             self._zero_cache.clear()
         self._zero_cache[key] = cached
@@ -198,10 +190,8 @@ class DemandSource:
 
     def sample(self, day: int) -> tuple[np.ndarray, np.ndarray]:
         """Flat positions (ascending) with demand on ``day`` and their units (> 0)."""
-        if self._ahead is not None and self._ahead[0] == day:
-            d = self.sample_day(day)
-            return d.flat, d.units
-        return self._draw(day)
+        d = self.sample_day(day)
+        return d.flat, d.units
 
     def sample_day(self, day: int) -> DayDemand:
         """The demand of ``day`` (see :class:`DayDemand`)."""

@@ -64,6 +64,12 @@ def _chunk_of(legs: list[tuple]) -> tuple:
             np.concatenate(cols), np.concatenate(share))
 
 
+def rows_cols(flat: np.ndarray, k: int, first_row: int) -> tuple[np.ndarray, np.ndarray]:
+    """Node rows and SKU columns of flat positions ``row * k + sku`` of a block starting at ``first_row``."""
+    rows, cols = np.divmod(flat, k)
+    return rows + first_row, cols
+
+
 def run_starts(values: np.ndarray) -> np.ndarray:
     """Where each run of equal neighbours begins in ``values`` (e.g. each node's part of ascending positions)."""
     if not len(values):
@@ -145,8 +151,7 @@ class StoreBlock:
 
     def rows_cols(self, flat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Absolute node rows and SKU columns of flat positions."""
-        rows, cols = np.divmod(flat, self.k)
-        return rows + self.start, cols
+        return rows_cols(flat, self.k, self.start)
 
     def flat(self, array: np.ndarray) -> np.ndarray | None:
         """The block's rows of a node x SKU array as one flat view (None if that would copy)."""
