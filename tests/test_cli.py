@@ -245,3 +245,21 @@ def test_a_good_sku_table_loads_every_row_with_defaults_for_empty_cells(write):
     assert model.sku_ids == ["7", "b"]
     assert list(model.unit_cost) == [1.0, 1.5]
     assert list(model.weight_kg) == [0.5, 0.0] and model.segment == ["A", None]
+
+
+def test_a_sourcing_loop_is_reported_at_a_source_line_of_the_loop(write):
+    network = write("net.yaml", "name: n\nskus: [{id: a, unit_cost: 1, price: 2}]\nnodes:\n"
+                                "  - {id: s, kind: supplier}\n"
+                                "  - {id: d1, kind: dc, source: d2}\n"          # line 5
+                                "  - {id: d2, kind: dc, source: d1}\n"          # line 6
+                                "  - {id: st, kind: store, source: d1, demand: {dist: poisson, mean: 1}}\n"
+                                "lanes:\n  - {from: s, to: d1, transit_days: 1}\n"
+                                "  - {from: d1, to: d2, transit_days: 1}\n  - {from: d2, to: d1, transit_days: 1}\n"
+                                "  - {from: d1, to: st, transit_days: 1}\n")
+    result = run_cli("validate", network)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    loop = [line for line in result.output.splitlines() if "sourcing loop" in line]
+    assert len(loop) == 1, result.output
+    assert loop[0].startswith((f"{network}:5:", f"{network}:6:")), loop
+    assert "d1 -> d2 -> d1" in loop[0] or "d2 -> d1 -> d2" in loop[0]
