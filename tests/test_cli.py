@@ -263,3 +263,28 @@ def test_a_sourcing_loop_is_reported_at_a_source_line_of_the_loop(write):
     assert len(loop) == 1, result.output
     assert loop[0].startswith((f"{network}:5:", f"{network}:6:")), loop
     assert "d1 -> d2 -> d1" in loop[0] or "d2 -> d1 -> d2" in loop[0]
+
+
+def test_a_run_in_this_process_reports_each_simulated_day_and_its_phases(write, tmp_path):
+    """Long replications show their days: ``on_day`` counts each replication's simulated days up to the whole."""
+    from twin.run import run_scenario
+
+    scenario = write("s.yaml", scenario_text(horizon=12, warmup=2, replications=2, disruptions=(
+        "[{type: hub_closure, node: hub-chicago, start_day: 4, duration_days: 2}]")))
+    days, phases, done = [], [], []
+    run_scenario(scenario, out=tmp_path / "r", workers=1, review=False, on_day=lambda n, per: days.append((n, per)),
+                 on_phase=phases.append, progress=lambda d, total: done.append(d))
+    assert phases == ["simulating", "writing report"]
+    assert done == [1, 2]
+    per = 2 * 12  # baseline and scenario, 12 days each
+    assert {p for _, p in days} == {per}
+    assert [n for n, _ in days] == list(range(1, per + 1)) * 2
+
+
+def test_a_baseline_only_scenario_simulates_its_days_once(write, tmp_path):
+    from twin.run import run_scenario
+
+    scenario = write("s.yaml", scenario_text(horizon=8, warmup=0, replications=1))
+    days = []
+    run_scenario(scenario, out=tmp_path / "r", workers=1, review=False, on_day=lambda n, per: days.append((n, per)))
+    assert days == [(n, 8) for n in range(1, 9)]  # the scenario without disruptions is the baseline: not run again

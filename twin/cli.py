@@ -6,9 +6,11 @@ Exit codes: 0 success, 2 bad input (every problem printed as ``file:line: messag
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import sys
+import time
 import traceback
 from pathlib import Path
 
@@ -102,21 +104,50 @@ def run(scenario: Path, out, replications, seed, workers, overwrite, settings, u
 
     if resume and out is None:
         raise click.UsageError("--resume needs --out (the folder of the interrupted run)")
-    loaded = load_scenario(scenario, settings)
+    with err_console.status(f"Loading {scenario} and its network", spinner="dots") if not quiet else _nothing():
+        loaded = load_scenario(scenario, settings)
     total = replications or loaded.spec.replications
-    columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TextColumn("replications"), TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn()]
-    with Progress(*columns, console=err_console, disable=quiet, transient=False) as bar:
-        task = bar.add_task(f"{loaded.name}", total=total)
+    with Progress(*_RUN_COLUMNS, console=err_console, disable=quiet, transient=False) as bar:
+        runs = bar.add_task(loaded.name, total=total, unit="replications")
+        days = bar.add_task("  days of this replication", total=1, unit="days", visible=False)
+        state = {"done": 0, "shown": 0.0}
+
+        def replication_done(done: int, _total: int) -> None:
+            state["done"] = done
+            bar.update(runs, completed=done)
+            bar.reset(days, visible=False)  # (a new replication's days start from 0, with their own ETA)
+
+        def day_done(n: int, per_replication: int) -> None:  # a replication run here: its days move a bar
+            now = time.monotonic()
+            if now - state["shown"] >= 0.1 or n == per_replication:  # (the bar redraws 10 times a second)
+                state["shown"] = now
+                bar.update(days, total=per_replication, completed=n, visible=True)
+
+        def phase(name: str) -> None:
+            bar.update(runs, description=f"{loaded.name}: {name}")
+            if name != "simulating":
+                bar.update(days, visible=False)
+
         report = run_scenario(scenario, out=out, replications=replications, seed=seed, workers=workers,
                               overwrite=overwrite, scenario=loaded, settings=settings, dask=use_dask,
                               scheduler=scheduler, resume=resume, review=not no_review,
-                              progress=lambda done, _total: bar.update(task, completed=done),
+                              progress=replication_done, on_day=day_done, on_phase=phase,
                               animation=_animation_options() if animate else None)
+        bar.update(runs, description=loaded.name)
     if not quiet:
         print_summary(report, out_console)
     else:
         out_console.print(str(report.path))
+
+
+#: Columns of ``twin run``'s progress: replications done, and the days of a replication run here.
+_RUN_COLUMNS = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                TextColumn("{task.fields[unit]}"), TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn())
+
+
+@contextlib.contextmanager
+def _nothing():
+    yield
 
 
 def _animation_options(**values):

@@ -88,7 +88,9 @@ def run_scenario(path: str | Path, out: str | Path | None = None, replications: 
                  progress: Callable[[int, int], None] | None = None,
                  scenario: Scenario | None = None, settings: list[str] | tuple[str, ...] = (),
                  dask: bool = False, scheduler: str | None = None, resume: bool = False,
-                 animation: AnimationOptions | None = None, review: bool = True) -> Report:
+                 animation: AnimationOptions | None = None, review: bool = True,
+                 on_day: Callable[[int, int], None] | None = None,
+                 on_phase: Callable[[str], None] | None = None) -> Report:
     """Validate, simulate baseline and scenario, and write the report folder.
 
     Parameters
@@ -99,6 +101,10 @@ def run_scenario(path: str | Path, out: str | Path | None = None, replications: 
     workers : local worker processes (default: the machine's cores).
     overwrite : replace ``out`` if it exists.
     progress : called as ``progress(done, total)`` after each replication.
+    on_day : called as ``on_day(days, days_per_replication)`` as each simulated day closes,
+        with the days of the current replication so far, when replications run in this
+        process (one worker; never with Dask).
+    on_phase : called with ``"simulating"`` and then ``"writing report"`` as the run moves on.
     settings : ``key.path=value`` overrides (highest precedence), as ``--set`` on the command line.
     dask, scheduler : run replications as tasks on a local Dask cluster (``dask``) or on the
         cluster at ``scheduler`` (``tcp://host:port``).
@@ -136,11 +142,17 @@ def run_scenario(path: str | Path, out: str | Path | None = None, replications: 
             progress(done, reps)
 
     stage = out_path.parent / f"{out_path.name}.partial" if (resume or dask or scheduler) else None
+    if on_phase:
+        on_phase("simulating")
+    per_replication = plan.simulated_days()
+    days = (lambda done_days: on_day(done_days, per_replication)) if on_day else None
     if dask or scheduler:
         from twin import distributed
         results = distributed.execute(plan, workers, scheduler=scheduler, stage=stage, resume=resume, on_done=tick)
     else:
-        results = execute(plan, workers=workers, on_done=tick, stage=stage, resume=resume)
+        results = execute(plan, workers=workers, on_done=tick, stage=stage, resume=resume, on_day=days)
+    if on_phase:
+        on_phase("writing report")
     model = scenario.model
     H, W = spec.horizon_days, spec.warmup_days
     frames = report_tables(scenario, results, H, W, root_seed, Thresholds.of(spec))

@@ -49,6 +49,11 @@ class Plan:
             out.append(same)
         return out
 
+    def simulated_days(self) -> int:
+        """Days simulated per replication (variants certain to repeat another are not simulated again)."""
+        reps = self.representatives()
+        return self.horizon_days * sum(1 for i, same in enumerate(reps) if same == i)
+
 
 def default_workers() -> int:
     """Worker processes used by default: the machine's cores."""
@@ -64,16 +69,25 @@ def _init_worker(plan: Plan, reduce: Reduce | None = None) -> None:
     _PLAN, _REDUCE = plan, reduce
 
 
-def run_replication(plan: Plan, replication: int, reduce: Reduce | None = None) -> list:
-    """Every variant of one replication, on the same random streams (each result passed through ``reduce``)."""
+def run_replication(plan: Plan, replication: int, reduce: Reduce | None = None,
+                    on_day: Callable[[int], None] | None = None) -> list:
+    """Every variant of one replication, on the same random streams (each result passed through ``reduce``).
+
+    ``on_day(days)``, when given, is called as each simulated day closes with the days of this
+    replication simulated so far (up to :meth:`Plan.simulated_days`).
+    """
     results: list = []
+    simulated = 0
     for i, (variant, same) in enumerate(zip(plan.variants, plan.representatives())):
         if same != i:
             results.append(results[same])
             continue
         disruptions = variant.events.realize(stream(plan.seed, replication, EVENTS))
+        offset = simulated * plan.horizon_days
         result = simulate(variant.model, plan.horizon_days, plan.warmup_days, disruptions,
-                          seed=plan.seed, replication=replication)
+                          seed=plan.seed, replication=replication,
+                          on_day=None if on_day is None else (lambda day, o=offset: on_day(o + day + 1)))
+        simulated += 1
         results.append(reduce(i, result) if reduce is not None else result)
     return results
 
@@ -84,10 +98,13 @@ def _task(replication: int) -> tuple[int, list]:
 
 
 def execute(plan: Plan, workers: int | None = None, on_done: Callable[[int], None] | None = None,
-            stage=None, resume: bool = False, reduce: Reduce | None = None) -> Results:
+            stage=None, resume: bool = False, reduce: Reduce | None = None,
+            on_day: Callable[[int], None] | None = None) -> Results:
     """Run every replication; returns results indexed by replication, then variant.
 
-    ``on_done(replication)`` is called as each replication finishes (for progress bars).
+    ``on_done(replication)`` is called as each replication finishes (for progress bars), and
+    ``on_day(days)`` as each day closes when the replications run in this process (one
+    worker): the days of the current replication simulated so far (see :func:`run_replication`).
     With ``stage`` (a folder), finished replications are saved there as they come
     (:mod:`twin.stage`); with ``resume``, those already there are not run again.
     ``reduce(variant_index, result)``, when given, runs in the worker on every result and its
@@ -114,7 +131,7 @@ def execute(plan: Plan, workers: int | None = None, on_done: Callable[[int], Non
     workers = min(workers, max(1, len(todo)))
     if workers == 1:
         for r in todo:
-            finish(r, run_replication(plan, r, reduce))
+            finish(r, run_replication(plan, r, reduce, on_day))
         return results  # type: ignore[return-value]
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     context = multiprocessing.get_context(method)

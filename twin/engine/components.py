@@ -261,9 +261,10 @@ class TierCycle(sim.Component):
 class Bookkeeper(sim.Component):
     """Closes each day: fixed lane charges, costs on end-of-day stock, and the day's record."""
 
-    def setup(self, state: State, shipper: Shipper):
+    def setup(self, state: State, shipper: Shipper, on_day=None):
         self.state = state
         self.shipper = shipper
+        self.on_day = on_day  # callable(day) as each day closes, or None
 
     def process(self):
         for day in range(self.state.horizon):
@@ -272,6 +273,8 @@ class Bookkeeper(sim.Component):
             self.shipper.share_fixed_costs(day)
             self.state.close_day(day)
             self.state.timers.add("recording", clock)
+            if self.on_day is not None:
+                self.on_day(day)
 
 
 def environment() -> sim.Environment:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -71,8 +72,11 @@ def _protection(model: Model, forecasts) -> _Protection:
 
 
 def simulate(model: Model, horizon_days: int, warmup_days: int, disruptions: Disruptions,
-             seed: int, replication: int, check_ledger: bool = True) -> RunResult:
+             seed: int, replication: int, check_ledger: bool = True,
+             on_day: Callable[[int], None] | None = None) -> RunResult:
     """Run one variant of one replication and return its records.
+
+    ``on_day(day)``, when given, is called as each day closes (for progress bars).
 
     Raises
     ------
@@ -131,7 +135,7 @@ def simulate(model: Model, horizon_days: int, warmup_days: int, disruptions: Dis
             work = _tier_work(model, tier, state, plans, forecasts, protection, ordering, ship, demand.get(order),
                               disruptions)
             comp.TierCycle(state=state, order=order, work=work, env=env)
-        comp.Bookkeeper(state=state, shipper=shipper, env=env)
+        comp.Bookkeeper(state=state, shipper=shipper, on_day=on_day, env=env)
         with _one_blas_thread():
             env.run(till=horizon_days + 0.5)
     finally:  # (each source also stops its thread after its last day)
