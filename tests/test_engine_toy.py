@@ -162,3 +162,21 @@ def test_hub_capacity_spreads_goods_over_days(write):
     assert r.daily["shipped_units"][:, hub].max() <= 2
     assert r.daily["shipped_units"][:, hub].sum() + r.daily["on_hand_units"][-1, hub] == \
         r.daily["received_units"][:, hub].sum()
+
+
+def test_serving_in_chunks_changes_nothing_with_a_store_closed(monkeypatch):
+    """Serving reads and writes stock a chunk of positions at a time; a few at a time gives the same run."""
+    from tests.conftest import NETWORKS
+    from twin.engine import stores
+
+    model = load_network(NETWORKS / "us-grocery.yaml")
+    store = next(r for r, kind in enumerate(model.kinds) if kind == "store")
+    disruptions = Disruptions(closures=[Closure(store, Window(5, 9))])
+    whole = simulate(model, 30, 5, disruptions, seed=4, replication=0)
+    monkeypatch.setattr(stores, "CHUNK", 7)
+    chunked = simulate(model, 30, 5, disruptions, seed=4, replication=0)
+    assert whole.daily["lost_units"][5:9, store].sum() > 0  # the closed store's customers were lost
+    for name, values in whole.daily.items():
+        assert np.array_equal(values, chunked.daily[name]), name
+    for name, values in whole.sku.items():
+        assert np.array_equal(values, chunked.sku[name]), name

@@ -23,6 +23,11 @@ from twin.engine.orders import Ordering
 from twin.engine.state import State, run_starts
 from twin.policy import BATCH, UP_TO, order_quantity
 
+#: Positions whose stock serving reads and writes back together (about 16,000): their cache lines
+#: stay in cache in between, which a day's hundreds of thousands of positions at once do not
+#: (measured at 25M positions: serving 8% faster; the review, chunked the same way, was slower).
+CHUNK = 1 << 14
+
 
 def clear_backorders(state: State) -> None:
     """Serve backordered customers from stock that arrived (positions marked by receipts)."""
@@ -89,12 +94,16 @@ def serve_customers(state: State, today: DayDemand, day: int, handing_over: bool
     closed = state.closed[block.start:block.stop]
     any_closed = bool(closed.any())
     oh = block.flat(state.on_hand)
-    on_hand = oh[flat]
-    filled = np.minimum(on_hand, demand)
-    if any_closed:
-        filled[closed[rows - block.start] > 0] = 0.0
-    after = (on_hand - filled).astype(oh.dtype)
-    oh[flat] = after
+    filled = np.empty(len(flat), np.result_type(oh.dtype, demand.dtype))
+    after = np.empty(len(flat), oh.dtype)
+    for a in range(0, len(flat), CHUNK):
+        at, b = flat[a:a + CHUNK], slice(a, a + CHUNK)
+        on_hand = oh[at]
+        np.minimum(on_hand, demand[b], out=filled[b])
+        if any_closed:
+            filled[b][closed[rows[b] - block.start] > 0] = 0.0
+        after[b] = on_hand - filled[b]
+        oh[at] = after[b]
     unmet = demand - filled
     short = np.flatnonzero(unmet)
     fell = filled > 0  # the inventory position fell: review these positions
