@@ -7,7 +7,6 @@ Every problem found is collected and raised together as a
 from __future__ import annotations
 
 import itertools
-
 from pathlib import Path
 
 import networkx as nx
@@ -81,17 +80,15 @@ def _is_empty(value) -> bool:
 def _records(frame) -> list[dict]:
     """The table's rows as dicts for validation, empty cells (NaN) left out and ids as text.
 
-    Built column by column: only the columns with gaps are checked cell by cell (50,000 SKUs
-    in about a tenth of the time of a row-by-row check).
+    Built column by column: only the columns with gaps are checked cell by cell.
     """
     columns = {str(c): frame[c].tolist() for c in frame.columns}
     if "id" in columns:
         columns["id"] = [v if _is_empty(v) else str(v) for v in columns["id"]]
     gappy = [str(c) for c in frame.columns if frame[c].isna().any()]
     full = [name for name in columns if name not in gappy]
-    records = [dict(zip(full, row)) for row in zip(*(columns[name] for name in full))]
-    if not full:
-        records = [{} for _ in range(len(frame))]
+    records = ([dict(zip(full, row)) for row in zip(*(columns[name] for name in full))] if full
+               else [{} for _ in range(len(frame))])
     for name in gappy:
         for record, value in zip(records, columns[name]):
             if not _is_empty(value):
@@ -311,7 +308,7 @@ def build_model(spec: NetworkFile, doc: YamlDocument) -> Model:
                     routes[(source, node.id)] = path
     # (A topological sort says whether there is a loop at all far faster than listing loops.)
     cycles = [] if nx.is_directed_acyclic_graph(sourcing) else list(itertools.islice(nx.simple_cycles(sourcing), 5))
-    for cycle in cycles[:5]:
+    for cycle in cycles:
         i = ids.index(cycle[0])
         problems.append(doc.problem(("nodes", i, "source"),
                                     f"sourcing loop {' -> '.join(cycle + [cycle[0]])}; break it"))
