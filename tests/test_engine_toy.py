@@ -180,3 +180,30 @@ def test_serving_in_chunks_changes_nothing_with_a_store_closed(monkeypatch):
         assert np.array_equal(values, chunked.daily[name]), name
     for name, values in whole.sku.items():
         assert np.array_equal(values, chunked.sku[name]), name
+
+
+def test_a_finished_run_keeps_its_records_and_not_its_working_arrays(write):
+    """salabim keeps its last environment alive; the run's node x SKU arrays must not stay with it."""
+    import gc
+    import tracemalloc
+
+    k = 5000
+    write("skus.csv", "id,unit_cost,price,weight_kg\n" + "".join(f"s{i},1,2,1\n" for i in range(k)))
+    stores = "".join(f"  - {{id: st{i}, kind: store, demand: {{dist: poisson, mean: 0.5}}}}\n" for i in range(20))
+    lanes = "".join(f"  - {{from: sup, to: st{i}, transit_days: 2}}\n" for i in range(20))
+    model = load_network(write("wide.yaml", f"name: wide\nskus: skus.csv\nnodes:\n  - {{id: sup, kind: supplier}}\n"
+                                            f"{stores}lanes:\n{lanes}"))
+    one_array = model.n_nodes * k * np.dtype(model.dtype).itemsize
+    simulate(model, 2, 0, Disruptions(), seed=1, replication=0)  # (first-run caches: source lines, imports)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        result = simulate(model, 10, 0, Disruptions(), seed=1, replication=0)
+        gc.collect()
+        kept = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    records = sum(a.nbytes for part in (result.daily, result.sku, result.flows) for a in part.values())
+    assert result.daily["sold_units"].sum() > 0
+    assert kept < records + one_array, (kept, records, one_array)  # the four stock arrays would be 4 x one_array

@@ -205,9 +205,11 @@ class DemandSource:
         return DayDemand.of(self.model, self.rows.start, *self._draw(day))
 
     def close(self) -> None:
+        """Stop the drawing thread and drop the cached thresholds (the run's last day is drawn)."""
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
+        self._zero_cache.clear()
 
     def _draw(self, day: int) -> tuple[np.ndarray, np.ndarray]:
         factor = self._factor(day)

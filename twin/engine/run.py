@@ -147,7 +147,9 @@ def simulate(model: Model, horizon_days: int, warmup_days: int, disruptions: Dis
     seconds = time.perf_counter() - started
     timings = dict(state.timers)
     timings["engine overhead"] = max(0.0, seconds - sum(timings.values()))
-    return RunResult(daily=state.daily, sku=state.sku, flows=shipper.flows(), seconds=seconds, timings=timings)
+    result = RunResult(daily=state.daily, sku=state.sku, flows=shipper.flows(), seconds=seconds, timings=timings)
+    state.release()
+    return result
 
 
 _BLAS = None
