@@ -169,10 +169,14 @@ def _level_series(model: Model, runs_of: list, days: slice) -> dict[str, _Series
 
 def unit_values(model: Model) -> dict[str, np.ndarray]:
     """Per node (and for the network, last) the demand-weighted margin and unit cost of a unit it serves."""
-    demand = model.mean_demand.astype(np.float64, copy=False)  # (nodes, SKUs)
+    demand = model.mean_demand  # (nodes, SKUs), in the model's precision
     stores = (np.array(model.kinds) == "store").astype(np.float64)
     per_unit = np.stack([np.ones(model.n_skus), model.price - model.unit_cost, model.unit_cost], axis=1)
-    sums = np.vstack([demand @ per_unit, (stores @ demand) @ per_unit])  # units, margin, cost per node
+    by_node = np.empty((model.n_nodes, 3))  # units, margin, cost per node; in double precision, a few rows
+    step = max(1, (1 << 20) // max(1, model.n_skus))  # at a time (no copy of a 25M-position table)
+    for a in range(0, model.n_nodes, step):
+        by_node[a:a + step] = demand[a:a + step].astype(np.float64, copy=False) @ per_unit
+    sums = np.vstack([by_node, stores @ by_node])  # the network: what its stores serve
     total = sums[:, 0]
     with np.errstate(divide="ignore", invalid="ignore"):
         return {"margin": np.where(total > 0, sums[:, 1] / total, 0.0),
