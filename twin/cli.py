@@ -104,23 +104,23 @@ def run(scenario: Path, out, replications, seed, workers, overwrite, settings, u
 
     if resume and out is None:
         raise click.UsageError("--resume needs --out (the folder of the interrupted run)")
-    with err_console.status(f"Loading {scenario} and its network", spinner="dots") if not quiet else _nothing():
+    loading = contextlib.nullcontext() if quiet else err_console.status(f"Loading {scenario} and its network")
+    with loading:
         loaded = load_scenario(scenario, settings)
     total = replications or loaded.spec.replications
     with Progress(*_RUN_COLUMNS, console=err_console, disable=quiet, transient=False) as bar:
         runs = bar.add_task(loaded.name, total=total, unit="replications")
         days = bar.add_task("  days of this replication", total=1, unit="days", visible=False)
-        state = {"done": 0, "shown": 0.0}
+        shown = {"at": 0.0}  # when the days bar was last moved
 
         def replication_done(done: int, _total: int) -> None:
-            state["done"] = done
             bar.update(runs, completed=done)
             bar.reset(days, visible=False)  # (a new replication's days start from 0, with their own ETA)
 
         def day_done(n: int, per_replication: int) -> None:  # a replication run here: its days move a bar
             now = time.monotonic()
-            if now - state["shown"] >= 0.1 or n == per_replication:  # (the bar redraws 10 times a second)
-                state["shown"] = now
+            if now - shown["at"] >= 0.1 or n == per_replication:  # (the bar redraws 10 times a second)
+                shown["at"] = now
                 bar.update(days, total=per_replication, completed=n, visible=True)
 
         def phase(name: str) -> None:
@@ -143,11 +143,6 @@ def run(scenario: Path, out, replications, seed, workers, overwrite, settings, u
 #: Columns of ``twin run``'s progress: replications done, and the days of a replication run here.
 _RUN_COLUMNS = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                 TextColumn("{task.fields[unit]}"), TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn())
-
-
-@contextlib.contextmanager
-def _nothing():
-    yield
 
 
 def _animation_options(**values):
