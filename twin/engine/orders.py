@@ -319,6 +319,7 @@ def fill_orders(state: State, plan: SourcePlan, day: int, ship: Dispatch, capaci
         shipped_total += np.bincount(old.col, weights=ship_old, minlength=k)
     if not unlimited_stock:
         state.on_hand[src] -= shipped_total
+        state.row_stock_changed("on_hand", src, None, -shipped_total)
     t["filled_from_stock_units"][src] += ship_new.sum()
     t["shipped_units"][src] += shipped_total.sum()
     if unlimited_stock:
@@ -328,6 +329,7 @@ def fill_orders(state: State, plan: SourcePlan, day: int, ship: Dispatch, capaci
     if m.lost_sales[src]:
         children = plan.children[left.pos]
         state.on_order_flat[children * k + left.col] -= left.qty
+        state.stock_changed({"on_order": -1}, children, left.col, left.qty)
         for child in np.unique(children):
             state.mark_dirty(int(child), left.col[children == child])
         t["lost_units"][src] += float(left_new.sum())

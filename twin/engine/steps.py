@@ -39,6 +39,8 @@ def receive(state: State, day: int) -> None:
         if state.in_transit_link is not None:
             state.in_transit_link[link_index, cols] -= units
         on_order[cols] -= units
+        state.row_stock_changed("on_hand", row, cols, units)
+        state.row_stock_changed("on_order", row, cols, -units)
         today[row] += units.sum()
         state.mark_arrived(row, cols)
     if waiting:
@@ -58,7 +60,9 @@ def _receive_batch(state: State, day: int, links: np.ndarray, cols: np.ndarray, 
     state.scatter(np.subtract, state.on_order_flat, flat, units)
     if state.in_transit_link is not None:
         state.in_transit_link[links, cols] -= units
-    state.today["received_units"] += np.bincount(child, weights=units, minlength=state.model.n_nodes)
+    received = np.bincount(child, weights=units, minlength=state.model.n_nodes)
+    state.today["received_units"] += received
+    state.stock_changed({"on_hand": 1, "on_order": -1}, child, cols, units, by_node=received)
     state.mark_arrived_many(child, cols)
 
 
@@ -123,6 +127,7 @@ def review(state: State, rows: slice, day: int, forecasts: Forecasts, protection
         node_rows = r_idx + rows.start
         ordering.place(state, node_rows, cols, qty)
         state.scatter(np.add, state.on_order_flat, node_rows * m.n_skus + cols, qty)
+        state.stock_changed({"on_order": 1}, node_rows, cols, qty)
     n_rows = rows.stop - rows.start
     lines = np.bincount(r_idx, minlength=n_rows)
     t = state.today
@@ -144,6 +149,7 @@ def lose_inventory(state: State, row: int, fraction: float, skus: np.ndarray | N
     if state.model.integral:
         amount = np.floor(amount + 1e-9)
     on_hand -= amount
+    state.row_stock_changed("on_hand", row, None, -amount)
     if hold:
         state.held[row] += amount
         state.any_held = True
@@ -158,4 +164,5 @@ def release_held(state: State, row: int, amount: np.ndarray) -> None:
     amount = np.minimum(amount, state.held[row])
     state.held[row] -= amount
     state.on_hand[row] += amount
+    state.row_stock_changed("on_hand", row, None, amount)
     state.mark_arrived(row, np.flatnonzero(amount > 0))

@@ -48,6 +48,7 @@ def clear_backorders(state: State) -> None:
     flat, rows, cols, sold = flat[keep], rows[keep], cols[keep], sold[keep]
     oh[flat] = on_hand[keep] - sold
     bo[flat] = backorders[keep] - sold
+    state.stock_changed({"on_hand": -1}, rows, cols, sold)
     m = state.model
     revenue = sold * m.price[cols]
     n = state.model.n_nodes
@@ -138,13 +139,20 @@ def serve_customers(state: State, today: DayDemand, day: int, handing_over: bool
     t["lost_units"] += np.bincount(short_rows, weights=lost, minlength=n)
     t["lost_margin_usd"] += np.bincount(short_rows, weights=margin, minlength=n)
     t["lost_sale_cost_usd"] += np.bincount(short_rows, weights=penalty, minlength=n)
-    if state.counting(day):  # per SKU over the KPI days
-        k, sku = m.n_skus, state.sku
-        sku["demand_units"] += today.sku_units
+    k, counting = m.n_skus, state.counting(day)
+    by_sku = None
+    if counting or state.totals is not None:
         if m.integral:  # whole units: the sums are exact, so the demand less what ran short is exact too
             by_sku = today.sku_units - np.bincount(short_cols, weights=unmet[short], minlength=k)
         else:
             by_sku = np.bincount(cols, weights=filled, minlength=k)
+    if state.totals is not None:  # (a large block; its rows are the block's)
+        by_row = np.zeros(block.stop - block.start)
+        by_row[present - block.start] = sold
+        state.totals.add({"on_hand": -1}, rows, cols, filled, by_row=by_row, by_sku=by_sku, starts=starts)
+    if counting:  # per SKU over the KPI days
+        sku = state.sku
+        sku["demand_units"] += today.sku_units
         sku["filled_from_stock_units"] += by_sku
         sku["sold_units"] += by_sku
         sku["revenue_usd"] += np.bincount(cols, weights=revenue, minlength=k)
@@ -210,7 +218,12 @@ def review(state: State, day: int, ordering: Ordering, forecasts, protection: np
     present = rows[starts]
     lines = np.diff(np.append(starts, len(rows))).astype(np.float64)
     t["orders_placed"][present] += lines
-    t["ordered_units"][present] += np.add.reduceat(q, starts)
+    ordered_units = np.add.reduceat(q, starts)
+    t["ordered_units"][present] += ordered_units
+    if state.totals is not None:
+        by_row = np.zeros(b - a)
+        by_row[present - a] = ordered_units
+        state.totals.add({"on_order": 1}, rows, cols, q, by_row=by_row, starts=starts)
     cost = lines * m.order_cost[present]
     if cost.any():
         t["ordering_cost_usd"][present] += cost
