@@ -1,4 +1,4 @@
-"""Running stock totals of a large network equal the sums of its arrays, and drift is caught."""
+"""Running stock totals of a large store block equal the sums of its arrays, and drift is caught."""
 
 from __future__ import annotations
 
@@ -44,8 +44,8 @@ def _run(model, disruptions, monkeypatch, tracked: bool):
     monkeypatch.setattr(totals, "MIN_POSITIONS", 0 if tracked else 1 << 62)
     monkeypatch.setattr(totals, "CHECK_EVERY", 1)  # compare with the arrays' sums every day
     checked = []
-    check = totals.StockTotals.check
-    monkeypatch.setattr(totals.StockTotals, "check", lambda self, day, stock: (checked.append(day),
+    check = totals.BlockTotals.check
+    monkeypatch.setattr(totals.BlockTotals, "check", lambda self, day, stock: (checked.append(day),
                                                                                check(self, day, stock)))
     result = simulate(model, 40, 5, disruptions, seed=7, replication=1)
     assert checked == (list(range(40)) if tracked else [])
@@ -73,27 +73,24 @@ def test_running_totals_give_the_records_of_summed_stock(tmp_path, monkeypatch, 
         assert np.allclose(values, kept.sku[name], rtol=1e-12, atol=1e-9), name
 
 
-def _single(h):
-    """End-of-day sums in single precision, as a large network makes them."""
-    return lambda a: (a.sum(axis=1), a.sum(axis=0).astype(np.float64), a @ h.astype(np.float32))
-
-
 def test_a_stock_change_without_its_total_is_caught():
     rng = np.random.default_rng(0)
     on_hand = rng.integers(0, 9, (6, 5)).astype(np.float32)
     on_order = rng.integers(0, 9, (6, 5)).astype(np.float32)
     stock = {"on_hand": on_hand, "on_order": on_order}
     h = rng.random(5)
-    kept = totals.StockTotals(h, stock, _single(h))
+
+    def sums(array):  # single precision, as the end-of-day sums of a large network
+        return array[1:5].sum(axis=1), array[1:5].sum(axis=0).astype(np.float64), array[1:5] @ h.astype(np.float32)
+
+    kept = totals.BlockTotals(1, 5, h, stock, sums)
     rows, cols, units = np.array([2, 2, 4]), np.array([0, 3, 1]), np.array([3.0, 1.0, 2.0])
     on_hand[rows, cols] += units  # a receipt, reported
     on_order[rows, cols] -= units
     kept.add({"on_hand": 1, "on_order": -1}, rows, cols, units)
-    on_hand[3] -= 1.0  # a loss, reported for the row
+    on_hand[3] -= 1.0  # a loss, reported row-wise
     kept.add_row("on_hand", 3, None, -np.ones(5))
-    rows, units = np.array([0, 0, 1, 5]), np.array([1.0, 2.0, 4.0, 1.0])  # orders, in runs of rows
-    on_order[rows, [1, 2, 1, 0]] += units
-    kept.add({"on_order": 1}, rows, np.array([1, 2, 1, 0]), units, starts=np.array([0, 2, 3]))
+    on_hand[0, 2] += 5.0  # outside the block: not the block's business
     kept.check(0, stock)
     on_order[4, 4] += 1.0  # not reported
     with pytest.raises(totals.DriftError, match="on_order totals differ.*rows \\[4\\], SKUs \\[4\\]"):
@@ -106,7 +103,8 @@ def test_totals_beyond_single_precision_are_checked_in_double():
     on_order = np.zeros((2, 4), dtype=np.float32)
     stock = {"on_hand": on_hand, "on_order": on_order}
     h = np.ones(4)
-    kept = totals.StockTotals(h, stock, _single(h))
+    kept = totals.BlockTotals(0, 2, h, stock, lambda a: (a.sum(axis=1), a.sum(axis=0).astype(np.float64),
+                                                         a @ h.astype(np.float32)))
     on_hand[1, 0] += 1.0  # 2**23 + 1 is exact in single precision; the row's 2**25 + 1 is not
     kept.add_row("on_hand", 1, np.array([0]), np.array([1.0]))
     kept.check(0, stock)  # single-precision sums would have rounded the row to 2**25

@@ -232,13 +232,13 @@ class State:
         holding = model.holding
         self.uniform_holding = holding[0] if bool((holding == holding[:1]).all()) else None
         self.in_transit_link = np.zeros((n_links, k)) if self.uniform_holding is None else None
-        # A network with a large store block keeps its stock totals from the day's changes
-        # (see twin.engine.totals).
+        # A large store block keeps its stock totals from the day's changes (see twin.engine.totals).
         self.totals = None
         if (self.stores is not None and model.integral and self.uniform_holding is not None
                 and (self.stores.stop - self.stores.start) * k >= totals.MIN_POSITIONS):
-            self.totals = totals.StockTotals(self.uniform_holding, self._stock(),
-                                             lambda array: self._totals(array, self.uniform_holding, True))
+            a, b = self.stores.start, self.stores.stop
+            self.totals = totals.BlockTotals(a, b, self.uniform_holding, self._stock(),
+                                             lambda array: self._totals(array[a:b], self.uniform_holding, True))
         self.any_backorder_cost = bool(model.backorder_cost.any())
         self.plans: list = []  # the sources' order books (twin.engine.orders.SourcePlan), set by the engine
         self.today = {name: np.zeros(n) for name in DAY_COUNTERS}
@@ -305,26 +305,37 @@ class State:
         return {"on_hand": self.on_hand, "on_order": self.on_order}
 
     def _stock_totals(self, kind: str, h: np.ndarray | None, counting: bool):
-        """:meth:`_totals` of on-hand or on-order, from the running totals when they are kept."""
-        t = self.totals
+        """:meth:`_totals` of on-hand or on-order, the store block's rows from its running totals."""
+        array, t = self._stock()[kind], self.totals
         if t is None:
-            return self._totals(self._stock()[kind], h, counting)
-        return t.by_row[kind], t.by_sku[kind] if counting else None, t.value[kind]
+            return self._totals(array, h, counting)
+        above = self._totals(array[:t.start], h, counting)
+        below = self._totals(array[t.stop:], h, counting)
+        by_node = np.concatenate([above[0], t.by_row[kind], below[0]])
+        by_sku = above[1] + t.by_sku[kind] + below[1] if counting else None
+        value = np.concatenate([above[2], t.value[kind], below[2]])
+        return by_node, by_sku, value
 
     def stock_changed(self, kinds: dict[str, float], rows: np.ndarray, cols: np.ndarray, delta: np.ndarray,
                       by_node: np.ndarray | None = None) -> None:
         """The engine changed ``kinds`` (on-hand, on-order: sign) by ``delta`` at node ``rows``, SKUs ``cols``.
 
         Every change to on-hand or on-order is reported here, for the running totals of a large
-        network (nothing to do otherwise). ``by_node``: ``delta`` summed by node, if known.
+        store block (nothing to do otherwise). ``by_node``: ``delta`` summed by node, if known.
         """
-        if self.totals is not None:
-            self.totals.add(kinds, rows, cols, delta, by_row=by_node)
+        t = self.totals
+        if t is None:
+            return
+        inside = (rows >= t.start) & (rows < t.stop)
+        if not inside.all():
+            rows, cols, delta = rows[inside], cols[inside], delta[inside]
+        t.add(kinds, rows, cols, delta, by_row=None if by_node is None else by_node[t.start:t.stop])
 
     def row_stock_changed(self, kind: str, row: int, cols: np.ndarray | None, delta: np.ndarray) -> None:
         """:meth:`stock_changed` for one node: ``delta`` at SKUs ``cols`` (every SKU if None)."""
-        if self.totals is not None:
-            self.totals.add_row(kind, row, cols, delta)
+        t = self.totals
+        if t is not None and t.start <= row < t.stop:
+            t.add_row(kind, row, cols, delta)
 
     def _unshipped(self, counting: bool, h: np.ndarray | None) -> dict[str, np.ndarray | float]:
         """Units ordered and not yet shipped (held by the sources), by ordering node and by SKU.

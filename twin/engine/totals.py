@@ -1,10 +1,10 @@
-"""Running totals of the stock of every node, kept from the changes instead of summed.
+"""Running totals of the store block's stock, kept from the day's changes instead of summed.
 
 The end-of-day records need, for on-hand and on-order, the units by node, by SKU and their value
-at the holding rate. Summing the arrays for them reads every position every day (200 MB at 25
-million positions, about 30 ms a day), while a day changes a few percent of the positions: those
-that sell, receive or order. In large whole-unit networks the totals are therefore kept from the
-changes, as the engine makes them (:meth:`State.stock_changed`).
+at the holding rate. Summing the store block's arrays for them reads every position every day
+(200 MB at 25 million positions, about 30 ms a day), while a day changes a few percent of the
+positions: those that sell, receive or order. In large whole-unit networks the block's totals are
+therefore kept from the changes, as the engine makes them (:meth:`State.stock_changed`).
 
 Nothing is taken on trust: every :data:`CHECK_EVERY` days and on the last day the totals are
 compared with the sums of the arrays themselves (units exactly), so a change made without its
@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-#: Networks whose store block has at least this many positions keep running totals (smaller
-#: ones are summed: cheap, and the ledger then checks every day's sums directly).
+#: Store blocks of at least this many positions keep running totals (smaller ones are summed:
+#: cheap, and the ledger then checks every day's sums directly).
 MIN_POSITIONS = 1 << 22
 
 #: Days between two comparisons of the running totals with the arrays' own sums.
@@ -32,17 +32,18 @@ class DriftError(RuntimeError):
     """The running totals no longer match the stock arrays (a bug in the engine, never expected)."""
 
 
-class StockTotals:
-    """On-hand and on-order of every node: units by node, by SKU, and value at holding rate ``h``.
+class BlockTotals:
+    """On-hand and on-order of node rows ``start:stop``: units by row, by SKU, and value at rate ``h``.
 
-    ``sums(array)`` gives the sums of a node x SKU array: units by node, by SKU and value at ``h``
-    by node (the end-of-day sums of :class:`twin.engine.state.State`). They start the totals and
-    check them.
+    ``sums(array)`` gives the block's sums of a node x SKU array: units by row, by SKU and value
+    at ``h`` by row (the end-of-day sums of :class:`twin.engine.state.State`). They start the
+    totals and check them.
     """
 
-    def __init__(self, h: np.ndarray, arrays: dict[str, np.ndarray], sums):
+    def __init__(self, start: int, stop: int, h: np.ndarray, arrays: dict[str, np.ndarray], sums):
+        self.start, self.stop = start, stop
         self.h = np.asarray(h, dtype=np.float64)
-        self.n, self.k = len(arrays[KINDS[0]]), len(self.h)
+        self.k = len(self.h)
         self.sums = sums
         self.by_row, self.by_sku, self.value = {}, {}, {}
         for kind in KINDS:
@@ -51,28 +52,30 @@ class StockTotals:
 
     def add(self, kinds: dict[str, float], rows: np.ndarray, cols: np.ndarray, delta: np.ndarray,
             by_row: np.ndarray | None = None, by_sku: np.ndarray | None = None,
-            starts: np.ndarray | None = None, run_sums: np.ndarray | None = None) -> None:
-        """``delta`` units added at node rows ``rows`` and SKUs ``cols`` (positions distinct).
+            starts: np.ndarray | None = None) -> None:
+        """``delta`` units added at the block's node rows ``rows`` and SKUs ``cols``.
 
         ``kinds`` maps each array changed to the sign of its change (a receipt: on-hand +1,
-        on-order -1). What the caller already has saves work: ``by_row`` and ``by_sku``, the sums
-        of ``delta`` by node and by SKU; ``starts``, where each node's run begins when ``rows``
-        are ascending, and ``run_sums``, the sums of ``delta`` over those runs.
+        on-order -1). ``by_row`` (the block's rows) and ``by_sku``, when the caller has them, are
+        the sums of ``delta`` by row and by SKU. ``starts``: where each row's run begins when
+        ``rows`` are ascending (sums by run are cheaper than by row number).
         """
         if not len(delta):
             return
+        n = self.stop - self.start
         weighted = delta * self.h[cols]
         if starts is not None:
-            at = rows[starts]
-            value = np.zeros(self.n)
+            at = rows[starts] - self.start
+            value = np.zeros(n)
             value[at] = np.add.reduceat(weighted, starts)
             if by_row is None:
-                by_row = np.zeros(self.n)
-                by_row[at] = run_sums if run_sums is not None else np.add.reduceat(delta, starts, dtype=np.float64)
+                by_row = np.zeros(n)
+                by_row[at] = np.add.reduceat(delta, starts, dtype=np.float64)
         else:
-            value = np.bincount(rows, weights=weighted, minlength=self.n)
+            rows = rows - self.start
+            value = np.bincount(rows, weights=weighted, minlength=n)
             if by_row is None:
-                by_row = np.bincount(rows, weights=delta, minlength=self.n)
+                by_row = np.bincount(rows, weights=delta, minlength=n)
         if by_sku is None:
             by_sku = np.bincount(cols, weights=delta, minlength=self.k)
         for kind, sign in kinds.items():
@@ -86,7 +89,8 @@ class StockTotals:
                 self.value[kind] -= value
 
     def add_row(self, kind: str, row: int, cols: np.ndarray | None, delta: np.ndarray) -> None:
-        """``delta`` units added to ``kind`` at node row ``row``: at ``cols``, or every SKU if None."""
+        """``delta`` units added to ``kind`` at the block's node row ``row``: at ``cols``, or every SKU if None."""
+        row -= self.start
         d = np.asarray(delta, dtype=np.float64)
         h = self.h if cols is None else self.h[cols]
         self.by_row[kind][row] += d.sum()
@@ -116,17 +120,18 @@ class StockTotals:
             bad_value = np.flatnonzero(np.abs(value - self.value[kind]) > 1e-6 * scale)
             if len(bad_row) or len(bad_sku) or len(bad_value):
                 raise DriftError(
-                    f"day {day}: the running {kind} totals differ from the stock arrays "
-                    f"(rows {bad_row.tolist()[:5]}, SKUs {bad_sku.tolist()[:5]}, value rows "
-                    f"{bad_value.tolist()[:5]}): a stock change was made without its total; this is a "
-                    "bug in the engine, please report it")
+                    f"day {day}: the store block's running {kind} totals differ from its stock "
+                    f"(rows {(bad_row + self.start).tolist()[:5]}, SKUs {bad_sku.tolist()[:5]}, "
+                    f"value rows {(bad_value + self.start).tolist()[:5]}): a stock change was made "
+                    "without its total; this is a bug in the engine, please report it")
 
     def _double_sums(self, array: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Units by node and by SKU, summed in double precision a few rows at a time."""
-        by_row, by_sku = np.empty(self.n), np.zeros(self.k)
+        """Units of the block by row and by SKU, summed in double precision a few rows at a time."""
+        n = self.stop - self.start
+        by_row, by_sku = np.empty(n), np.zeros(self.k)
         step = max(1, _DOUBLE_POSITIONS // self.k)
-        for a in range(0, self.n, step):
-            block = array[a:a + step].astype(np.float64)
+        for a in range(0, n, step):
+            block = array[self.start + a:self.start + min(a + step, n)].astype(np.float64)
             by_row[a:a + len(block)] = block.sum(axis=1)
             by_sku += block.sum(axis=0)
         return by_row, by_sku
