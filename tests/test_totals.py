@@ -92,9 +92,13 @@ def test_a_stock_change_without_its_total_is_caught():
     kept.add_row("on_hand", 3, None, -np.ones(5))
     on_hand[0, 2] += 5.0  # outside the block: not the block's business
     kept.check(0, stock)
+    kept.value["on_hand"][2 - 1] += 1e-3  # row 2: units right, value off (beyond the rounding of 5-term sums)
+    with pytest.raises(totals.DriftError, match="on_hand totals differ.*rows \\[\\], SKUs \\[\\], value rows \\[2\\]"):
+        kept.check(1, stock)
+    kept.value["on_hand"][2 - 1] -= 1e-3
     on_order[4, 4] += 1.0  # not reported
     with pytest.raises(totals.DriftError, match="on_order totals differ.*rows \\[4\\], SKUs \\[4\\]"):
-        kept.check(1, stock)
+        kept.check(2, stock)
 
 
 def test_totals_beyond_single_precision_are_checked_in_double():

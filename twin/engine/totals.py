@@ -45,10 +45,16 @@ class BlockTotals:
         self.h = np.asarray(h, dtype=np.float64)
         self.k = len(self.h)
         self.sums = sums
-        self.by_row, self.by_sku, self.value = {}, {}, {}
+        self.by_row, self.by_sku, self.value, self._start_rounding = {}, {}, {}, {}
         for kind in KINDS:
+            by_row, by_sku, value = sums(arrays[kind])
             self.by_row[kind], self.by_sku[kind], self.value[kind] = (
-                np.array(part, dtype=np.float64) for part in sums(arrays[kind]))
+                np.array(part, dtype=np.float64) for part in (by_row, by_sku, value))
+            self._start_rounding[kind] = self._rounding(value)
+
+    def _rounding(self, value: np.ndarray) -> np.ndarray:
+        """The most a sum of K non-negative products made in ``value``'s precision can be off by."""
+        return self.k * np.finfo(value.dtype).eps * np.abs(value.astype(np.float64))
 
     def add(self, kinds: dict[str, float], rows: np.ndarray, cols: np.ndarray, delta: np.ndarray,
             by_row: np.ndarray | None = None, by_sku: np.ndarray | None = None,
@@ -105,8 +111,10 @@ class BlockTotals:
 
         Units must be equal: they are whole, and sums of whole numbers are exact in single
         precision below 2**24 (the end-of-day sums' precision in large networks); larger totals
-        are compared with sums made in double precision. Values must agree to a millionth of the
-        largest (the end-of-day sums make them in the arrays' precision).
+        are compared with sums made in double precision. Values are sums of K products made in
+        the arrays' precision (at the start, and now): they must agree within the rounding two
+        such sums can carry, K x machine epsilon of each (a change missed entirely shows in the
+        units).
         """
         for kind in KINDS:
             array = arrays[kind]
@@ -116,8 +124,8 @@ class BlockTotals:
                 by_row, by_sku = self._double_sums(array)
             bad_row = np.flatnonzero(by_row != self.by_row[kind])
             bad_sku = np.flatnonzero(by_sku != self.by_sku[kind])
-            scale = max(float(np.abs(self.value[kind]).max(initial=0.0)), 1.0)
-            bad_value = np.flatnonzero(np.abs(value - self.value[kind]) > 1e-6 * scale)
+            rounding = self._start_rounding[kind] + self._rounding(value) + 1e-9
+            bad_value = np.flatnonzero(np.abs(value - self.value[kind]) > rounding)
             if len(bad_row) or len(bad_sku) or len(bad_value):
                 raise DriftError(
                     f"day {day}: the store block's running {kind} totals differ from its stock "
