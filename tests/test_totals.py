@@ -89,7 +89,7 @@ def test_a_stock_change_without_its_total_is_caught():
     on_order[rows, cols] -= units
     kept.add({"on_hand": 1, "on_order": -1}, rows, cols, units)
     on_hand[3] -= 1.0  # a loss, reported row-wise
-    kept.add_row("on_hand", 3, None, -np.ones(5))
+    kept.add_row({"on_hand": -1}, 3, None, np.ones(5))
     on_hand[0, 2] += 5.0  # outside the block: not the block's business
     kept.check(0, stock)
     kept.value["on_hand"][2 - 1] += 1e-3  # row 2: units right, value off (beyond the rounding of 5-term sums)
@@ -110,7 +110,7 @@ def test_totals_beyond_single_precision_are_checked_in_double():
     kept = totals.BlockTotals(0, 2, h, stock, lambda a: (a.sum(axis=1), a.sum(axis=0).astype(np.float64),
                                                          a @ h.astype(np.float32)))
     on_hand[1, 0] += 1.0  # 2**23 + 1 is exact in single precision; the row's 2**25 + 1 is not
-    kept.add_row("on_hand", 1, np.array([0]), np.array([1.0]))
+    kept.add_row({"on_hand": 1}, 1, np.array([0]), np.array([1.0]))
     kept.check(0, stock)  # single-precision sums would have rounded the row to 2**25
     on_hand[0, 1] += 1.0  # not reported
     with pytest.raises(totals.DriftError, match="rows \\[0\\], SKUs \\[1\\]"):

@@ -40,6 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from twin.blocks import row_blocks
 from twin.engine import stream
 from twin.engine.run import EVENTS
 from twin.model import Model
@@ -173,9 +174,8 @@ def unit_values(model: Model) -> dict[str, np.ndarray]:
     stores = (np.array(model.kinds) == "store").astype(np.float64)
     per_unit = np.stack([np.ones(model.n_skus), model.price - model.unit_cost, model.unit_cost], axis=1)
     by_node = np.empty((model.n_nodes, 3))  # units, margin, cost per node; in double precision, a few rows
-    step = max(1, (1 << 20) // max(1, model.n_skus))  # at a time (no copy of a 25M-position table)
-    for a in range(0, model.n_nodes, step):
-        by_node[a:a + step] = demand[a:a + step].astype(np.float64, copy=False) @ per_unit
+    for rows in row_blocks(model.n_nodes, model.n_skus):  # at a time (no copy of a 25M-position table)
+        by_node[rows] = demand[rows].astype(np.float64, copy=False) @ per_unit
     sums = np.vstack([by_node, stores @ by_node])  # the network: what its stores serve
     total = sums[:, 0]
     with np.errstate(divide="ignore", invalid="ignore"):

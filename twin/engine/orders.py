@@ -319,7 +319,7 @@ def fill_orders(state: State, plan: SourcePlan, day: int, ship: Dispatch, capaci
         shipped_total += np.bincount(old.col, weights=ship_old, minlength=k)
     if not unlimited_stock:
         state.on_hand[src] -= shipped_total
-        state.row_stock_changed("on_hand", src, None, -shipped_total)
+        state.row_stock_changed({"on_hand": -1}, src, None, shipped_total)
     t["filled_from_stock_units"][src] += ship_new.sum()
     t["shipped_units"][src] += shipped_total.sum()
     if unlimited_stock:

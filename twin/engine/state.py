@@ -20,11 +20,9 @@ import time
 
 import numpy as np
 
+from twin.blocks import row_blocks
 from twin.engine import totals
 from twin.model import STORE, Model
-
-#: Node x SKU positions summed together at the end of a day (a few MB: they stay in cache).
-_BLOCK_POSITIONS = 1 << 20
 
 #: Per node per day counters (one value per node, reset every day).
 DAY_COUNTERS = (
@@ -291,12 +289,11 @@ class State:
         by_node = np.empty(n, array.dtype)
         value = np.empty(n, array.dtype) if h is not None else None
         by_sku = np.zeros(k) if counting else None
-        step = max(1, _BLOCK_POSITIONS // k)
-        for a in range(0, n, step):
-            block = array[a:a + step]
-            by_node[a:a + step] = block @ self._ones_k
+        for rows in row_blocks(n, k):
+            block = array[rows]
+            by_node[rows] = block @ self._ones_k
             if h is not None:
-                value[a:a + step] = block @ h
+                value[rows] = block @ h
             if counting:
                 by_sku += self._ones_n[:len(block)] @ block
         return by_node, by_sku, value
@@ -331,11 +328,12 @@ class State:
             rows, cols, delta = rows[inside], cols[inside], delta[inside]
         t.add(kinds, rows, cols, delta, by_row=None if by_node is None else by_node[t.start:t.stop])
 
-    def row_stock_changed(self, kind: str, row: int, cols: np.ndarray | None, delta: np.ndarray) -> None:
+    def row_stock_changed(self, kinds: dict[str, float], row: int, cols: np.ndarray | None,
+                          delta: np.ndarray) -> None:
         """:meth:`stock_changed` for one node: ``delta`` at SKUs ``cols`` (every SKU if None)."""
         t = self.totals
         if t is not None and t.start <= row < t.stop:
-            t.add_row(kind, row, cols, delta)
+            t.add_row(kinds, row, cols, delta)
 
     def _unshipped(self, counting: bool, h: np.ndarray | None) -> dict[str, np.ndarray | float]:
         """Units ordered and not yet shipped (held by the sources), by ordering node and by SKU.

@@ -39,8 +39,7 @@ def receive(state: State, day: int) -> None:
         if state.in_transit_link is not None:
             state.in_transit_link[link_index, cols] -= units
         on_order[cols] -= units
-        state.row_stock_changed("on_hand", row, cols, units)
-        state.row_stock_changed("on_order", row, cols, -units)
+        state.row_stock_changed({"on_hand": 1, "on_order": -1}, row, cols, units)
         today[row] += units.sum()
         state.mark_arrived(row, cols)
     if waiting:
@@ -149,7 +148,7 @@ def lose_inventory(state: State, row: int, fraction: float, skus: np.ndarray | N
     if state.model.integral:
         amount = np.floor(amount + 1e-9)
     on_hand -= amount
-    state.row_stock_changed("on_hand", row, None, -amount)
+    state.row_stock_changed({"on_hand": -1}, row, None, amount)
     if hold:
         state.held[row] += amount
         state.any_held = True
@@ -164,5 +163,5 @@ def release_held(state: State, row: int, amount: np.ndarray) -> None:
     amount = np.minimum(amount, state.held[row])
     state.held[row] -= amount
     state.on_hand[row] += amount
-    state.row_stock_changed("on_hand", row, None, amount)
+    state.row_stock_changed({"on_hand": 1}, row, None, amount)
     state.mark_arrived(row, np.flatnonzero(amount > 0))

@@ -146,10 +146,8 @@ def serve_customers(state: State, today: DayDemand, day: int, handing_over: bool
             by_sku = today.sku_units - np.bincount(short_cols, weights=unmet[short], minlength=k)
         else:
             by_sku = np.bincount(cols, weights=filled, minlength=k)
-    if state.totals is not None:  # (a large block; its rows are the block's)
-        by_row = np.zeros(block.stop - block.start)
-        by_row[present - block.start] = sold
-        state.totals.add({"on_hand": -1}, rows, cols, filled, by_row=by_row, by_sku=by_sku, starts=starts)
+    if state.totals is not None:
+        state.totals.add({"on_hand": -1}, rows, cols, filled, by_sku=by_sku, starts=starts, run_sums=sold)
     if counting:  # per SKU over the KPI days
         sku = state.sku
         sku["demand_units"] += today.sku_units
@@ -221,9 +219,7 @@ def review(state: State, day: int, ordering: Ordering, forecasts, protection: np
     ordered_units = np.add.reduceat(q, starts)
     t["ordered_units"][present] += ordered_units
     if state.totals is not None:
-        by_row = np.zeros(b - a)
-        by_row[present - a] = ordered_units
-        state.totals.add({"on_order": 1}, rows, cols, q, by_row=by_row, starts=starts)
+        state.totals.add({"on_order": 1}, rows, cols, q, starts=starts, run_sums=ordered_units)
     cost = lines * m.order_cost[present]
     if cost.any():
         t["ordering_cost_usd"][present] += cost

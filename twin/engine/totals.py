@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from twin.blocks import row_blocks
+
 #: Store blocks of at least this many positions keep running totals (smaller ones are summed:
 #: cheap, and the ledger then checks every day's sums directly).
 MIN_POSITIONS = 1 << 22
@@ -23,9 +25,6 @@ MIN_POSITIONS = 1 << 22
 CHECK_EVERY = 30
 
 KINDS = ("on_hand", "on_order")
-
-#: Positions converted to double precision at a time when checking large totals (a few MB).
-_DOUBLE_POSITIONS = 1 << 19
 
 
 class DriftError(RuntimeError):
@@ -58,13 +57,14 @@ class BlockTotals:
 
     def add(self, kinds: dict[str, float], rows: np.ndarray, cols: np.ndarray, delta: np.ndarray,
             by_row: np.ndarray | None = None, by_sku: np.ndarray | None = None,
-            starts: np.ndarray | None = None) -> None:
+            starts: np.ndarray | None = None, run_sums: np.ndarray | None = None) -> None:
         """``delta`` units added at the block's node rows ``rows`` and SKUs ``cols``.
 
         ``kinds`` maps each array changed to the sign of its change (a receipt: on-hand +1,
-        on-order -1). ``by_row`` (the block's rows) and ``by_sku``, when the caller has them, are
-        the sums of ``delta`` by row and by SKU. ``starts``: where each row's run begins when
-        ``rows`` are ascending (sums by run are cheaper than by row number).
+        on-order -1). What the caller already has saves work: ``by_row`` (the block's rows) and
+        ``by_sku``, the sums of ``delta`` by row and by SKU; ``starts``, where each row's run
+        begins when ``rows`` are ascending (sums by run are cheaper than by row number), and
+        ``run_sums``, the sums of ``delta`` over those runs.
         """
         if not len(delta):
             return
@@ -76,7 +76,7 @@ class BlockTotals:
             value[at] = np.add.reduceat(weighted, starts)
             if by_row is None:
                 by_row = np.zeros(n)
-                by_row[at] = np.add.reduceat(delta, starts, dtype=np.float64)
+                by_row[at] = run_sums if run_sums is not None else np.add.reduceat(delta, starts, dtype=np.float64)
         else:
             rows = rows - self.start
             value = np.bincount(rows, weights=weighted, minlength=n)
@@ -84,27 +84,22 @@ class BlockTotals:
                 by_row = np.bincount(rows, weights=delta, minlength=n)
         if by_sku is None:
             by_sku = np.bincount(cols, weights=delta, minlength=self.k)
-        for kind, sign in kinds.items():
-            if sign > 0:
-                self.by_row[kind] += by_row
-                self.by_sku[kind] += by_sku
-                self.value[kind] += value
-            else:
-                self.by_row[kind] -= by_row
-                self.by_sku[kind] -= by_sku
-                self.value[kind] -= value
+        self._apply(kinds, slice(None), by_row, None, by_sku, value)
 
-    def add_row(self, kind: str, row: int, cols: np.ndarray | None, delta: np.ndarray) -> None:
-        """``delta`` units added to ``kind`` at the block's node row ``row``: at ``cols``, or every SKU if None."""
-        row -= self.start
+    def add_row(self, kinds: dict[str, float], row: int, cols: np.ndarray | None, delta: np.ndarray) -> None:
+        """:meth:`add` at the block's node row ``row``: ``delta`` at SKUs ``cols``, or at every SKU if None."""
         d = np.asarray(delta, dtype=np.float64)
-        h = self.h if cols is None else self.h[cols]
-        self.by_row[kind][row] += d.sum()
-        self.value[kind][row] += d @ h
-        if cols is None:
-            self.by_sku[kind] += d
-        else:
-            np.add.at(self.by_sku[kind], cols, d)
+        self._apply(kinds, row - self.start, d.sum(), cols, d, d @ (self.h if cols is None else self.h[cols]))
+
+    def _apply(self, kinds: dict[str, float], rows, by_row, cols: np.ndarray | None, by_sku, value) -> None:
+        """Add a change's sums to the totals of each of ``kinds``, by its sign (``cols``: SKUs of ``by_sku``)."""
+        for kind, sign in kinds.items():
+            self.by_row[kind][rows] += sign * by_row
+            self.value[kind][rows] += sign * value
+            if cols is None:
+                self.by_sku[kind] += sign * by_sku
+            else:
+                np.add.at(self.by_sku[kind], cols, sign * by_sku)
 
     def check(self, day: int, arrays: dict[str, np.ndarray]) -> None:
         """Compare the totals with the arrays' own sums; raise :class:`DriftError` if they differ.
@@ -137,9 +132,8 @@ class BlockTotals:
         """Units of the block by row and by SKU, summed in double precision a few rows at a time."""
         n = self.stop - self.start
         by_row, by_sku = np.empty(n), np.zeros(self.k)
-        step = max(1, _DOUBLE_POSITIONS // self.k)
-        for a in range(0, n, step):
-            block = array[self.start + a:self.start + min(a + step, n)].astype(np.float64)
-            by_row[a:a + len(block)] = block.sum(axis=1)
+        for rows in row_blocks(n, self.k):
+            block = array[self.start + rows.start:self.start + rows.stop].astype(np.float64)
+            by_row[rows] = block.sum(axis=1)
             by_sku += block.sum(axis=0)
         return by_row, by_sku
