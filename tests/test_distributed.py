@@ -107,3 +107,75 @@ def test_local_cluster_settings_reach_scheduler_and_workers():
                 assert profile is False
     finally:
         cluster.close()
+
+
+def _free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _cli(args):
+    from click.testing import CliRunner
+
+    from twin.cli import cli
+    return CliRunner().invoke(cli, args)
+
+
+def test_cli_runs_on_an_existing_cluster_as_it_runs_locally(tmp_path):
+    import pandas as pd
+
+    scenario = SCENARIOS / "teaching-hub-closure.yaml"
+    args = ["run", str(scenario), "--replications", "3", "--quiet"]
+    cluster = distributed.local_cluster(2)  # an existing cluster, as far as `twin run` can tell
+    try:
+        remote = _cli(args + ["--out", str(tmp_path / "remote"), "--scheduler", cluster.scheduler_address])
+    finally:
+        cluster.close()
+    local = _cli(args + ["--out", str(tmp_path / "local"), "--workers", "1"])
+    assert remote.exit_code == 0 and local.exit_code == 0, remote.output
+    for name in ("comparison.parquet", "daily.parquet", "flows.parquet"):
+        pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "local" / name),
+                                      pd.read_parquet(tmp_path / "remote" / name), check_exact=True)
+
+
+def test_an_unreachable_scheduler_is_a_clear_error_with_exit_code_2(tmp_path):
+    import dask
+
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    out = tmp_path / "report"
+    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
+        result = _cli(["run", str(SCENARIOS / "teaching-hub-closure.yaml"), "--replications", "2",
+                       "--out", str(out), "--scheduler", address])
+    assert result.exit_code == 2, result.output
+    assert f"cannot reach the Dask scheduler at {address}" in result.output
+    assert "dask scheduler" in result.output and "Traceback" not in result.output
+    assert "internal error" not in result.output
+    assert not out.exists() and not (tmp_path / "report.partial").exists()
+
+
+def test_a_cluster_without_workers_is_a_clear_error(tmp_path):
+    import dask
+
+    cluster = distributed.local_cluster(0)
+    try:
+        with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
+            result = _cli(["run", str(SCENARIOS / "teaching-hub-closure.yaml"), "--replications", "2",
+                           "--out", str(tmp_path / "report"), "--scheduler", cluster.scheduler_address])
+    finally:
+        cluster.close()
+    assert result.exit_code == 2, result.output
+    assert "has no workers" in result.output and f"dask worker {cluster.scheduler_address}" in result.output
+    assert not (tmp_path / "report").exists()
+
+
+def test_workers_that_cannot_import_twin_or_run_another_version_are_named():
+    from twin import __version__
+
+    problems = distributed.version_problems({"tcp://10.0.0.2:1": ModuleNotFoundError("No module named 'twin'"),
+                                             "tcp://10.0.0.3:1": "0.0.1", "tcp://10.0.0.4:1": __version__})
+    assert len(problems) == 2
+    assert "tcp://10.0.0.2:1 cannot import twin" in problems[0] and f"install twin {__version__}" in problems[0]
+    assert "tcp://10.0.0.3:1 runs twin 0.0.1" in problems[1]
+    assert distributed.version_problems({"tcp://10.0.0.4:1": __version__}) == []

@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from twin import __version__
-from twin.problems import ProblemList
+from twin.problems import ClusterError, ProblemList
 
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 out_console = Console(highlight=False, soft_wrap=True)
@@ -51,6 +51,11 @@ def handle_errors(func):
             ctx.exit(EXIT_INPUT)
         except ReportExists as exc:
             err_console.print(f"[red]{exc}[/red]")
+            ctx.exit(EXIT_INPUT)
+        except ClusterError as exc:
+            if debug:
+                traceback.print_exc()
+            err_console.print(f"[red]{exc}[/red]", soft_wrap=True)
             ctx.exit(EXIT_INPUT)
         except KeyboardInterrupt:
             err_console.print("[yellow]interrupted; no report was written[/yellow]")

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 from twin import stage as staging
+from twin.problems import ClusterError
 from twin.runplan import Plan, Results, run_replication
 
 
@@ -32,6 +33,55 @@ LOCAL_CLUSTER_CONFIG = {
     "distributed.admin.tick.interval": "1s",
     "distributed.admin.system-monitor.interval": "5s",
 }
+
+
+def connect(address: str):
+    """A client of the existing cluster at ``address``, checked: reachable, with workers that run this twin.
+
+    Waits for the connection and for a first worker as long as Dask's
+    ``distributed.comm.timeouts.connect`` (30 s unless configured).
+    """
+    import dask
+    from dask.distributed import Client
+
+    timeout = dask.config.get("distributed.comm.timeouts.connect")
+    workers = f"`dask worker {address}` in an environment where twin is installed"
+    try:
+        client = Client(address, timeout=timeout)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise ClusterError(f"cannot reach the Dask scheduler at {address} ({exc}); start one with `dask scheduler` "
+                           f"and its workers with {workers}, or leave out --scheduler to run on a local "
+                           "cluster") from None
+    try:
+        try:
+            client.wait_for_workers(1, timeout=timeout)
+        except TimeoutError:
+            raise ClusterError(f"the Dask cluster at {address} has no workers (waited {timeout}); start them "
+                               f"with {workers}") from None
+        # A function pickled by value (not by reference to this module), so workers without twin can answer.
+        versions = client.run(lambda: __import__("twin").__version__, on_error="return")
+        problems = version_problems(versions)
+        if problems:
+            raise ClusterError(f"the Dask cluster at {address} cannot run this twin: " + "; ".join(problems))
+    except BaseException:
+        client.close()
+        raise
+    return client
+
+
+def version_problems(versions: dict) -> list[str]:
+    """What is wrong with the twin each worker runs (``versions``: worker address -> version or the error)."""
+    from twin import __version__
+
+    problems = []
+    for worker, version in sorted(versions.items()):
+        if isinstance(version, BaseException):
+            problems.append(f"worker {worker} cannot import twin ({type(version).__name__}: {version}); "
+                            f"install twin {__version__} in the workers' environment")
+        elif version != __version__:
+            problems.append(f"worker {worker} runs twin {version}, this is twin {__version__}; "
+                            "install the same version on every worker (results would not be comparable)")
+    return problems
 
 
 def local_cluster(workers: int):
@@ -56,7 +106,7 @@ def execute(plan: Plan, workers: int, scheduler: str | None = None, stage: Path 
     todo = [r for r in range(plan.replications) if r not in done]
     if todo:
         cluster = None if scheduler else local_cluster(workers)
-        client = Client(scheduler if scheduler else cluster)
+        client = connect(scheduler) if scheduler else Client(cluster)
         try:
             if on_client:
                 on_client(client)

@@ -47,3 +47,7 @@ class Collector:
     def raise_if_any(self) -> None:
         if self.problems:
             raise ProblemList(self.problems)
+
+
+class ClusterError(Exception):
+    """The Dask cluster given with ``--scheduler`` cannot run the replications (its message says why and what to do)."""

@@ -142,14 +142,17 @@ def run_scenario(path: str | Path, out: str | Path | None = None, replications: 
             progress(done, reps)
 
     stage = out_path.parent / f"{out_path.name}.partial" if (resume or dask or scheduler) else None
-    if on_phase:
-        on_phase("simulating")
     per_replication = plan.simulated_days()
     days = (lambda done_days: on_day(done_days, per_replication)) if on_day else None
     if dask or scheduler:
         from twin import distributed
-        results = distributed.execute(plan, workers, scheduler=scheduler, stage=stage, resume=resume, on_done=tick)
+        if on_phase:
+            on_phase(f"connecting to the Dask cluster at {scheduler}" if scheduler else "starting a local Dask cluster")
+        results = distributed.execute(plan, workers, scheduler=scheduler, stage=stage, resume=resume, on_done=tick,
+                                      on_client=(lambda _client: on_phase("simulating")) if on_phase else None)
     else:
+        if on_phase:
+            on_phase("simulating")
         results = execute(plan, workers=workers, on_done=tick, stage=stage, resume=resume, on_day=days)
     if on_phase:
         on_phase("writing report")
