@@ -179,3 +179,10 @@ def test_workers_that_cannot_import_twin_or_run_another_version_are_named():
     assert "tcp://10.0.0.2:1 cannot import twin" in problems[0] and f"install twin {__version__}" in problems[0]
     assert "tcp://10.0.0.3:1 runs twin 0.0.1" in problems[1]
     assert distributed.version_problems({"tcp://10.0.0.4:1": __version__}) == []
+
+
+def test_workers_and_scheduler_together_are_a_usage_error(tmp_path):
+    result = _cli(["run", str(SCENARIOS / "teaching-hub-closure.yaml"), "--out", str(tmp_path / "report"),
+                   "--scheduler", "tcp://127.0.0.1:1", "--workers", "2"])
+    assert result.exit_code == 2
+    assert "leave out --workers" in result.output and not (tmp_path / "report").exists()

@@ -109,6 +109,9 @@ def run(scenario: Path, out, replications, seed, workers, overwrite, settings, u
 
     if resume and out is None:
         raise click.UsageError("--resume needs --out (the folder of the interrupted run)")
+    if scheduler and workers is not None:
+        raise click.UsageError("--workers sizes a run on this machine; with --scheduler the cluster's own workers "
+                               "run the replications: leave out --workers (or --scheduler)")
     loading = contextlib.nullcontext() if quiet else err_console.status(f"Loading {scenario} and its network")
     with loading:
         loaded = load_scenario(scenario, settings)
