@@ -71,3 +71,11 @@ lanes:
   - {from: sup, to: hub-2, transit_days: 1, cost_per_shipment: 25, backup: true}
   - {from: hub-2, to: store, transit_days: 1, cost_per_shipment: 25, backup: true}
 """
+
+
+def run_cli(*args):
+    """``twin ARGS`` in this process (click's test runner); returns its result."""
+    from click.testing import CliRunner
+
+    from twin.cli import cli
+    return CliRunner().invoke(cli, [str(a) for a in args])

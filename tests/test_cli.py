@@ -7,10 +7,8 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 
-from tests.conftest import NETWORKS, SCENARIOS
-from twin.cli import cli
+from tests.conftest import NETWORKS, SCENARIOS, run_cli
 from twin.reports.columns import RUN_TABLES, TABLES
 from twin.reports.writer import read_metadata
 
@@ -21,11 +19,6 @@ def scenario_text(name="t", disruptions="[]", horizon=60, warmup=10, replication
                   network=str(TEACHING)):
     return (f"name: {name}\nnetwork: {network}\nhorizon_days: {horizon}\nwarmup_days: {warmup}\n"
             f"replications: {replications}\nseed: {seed}\ndisruptions: {disruptions}\n")
-
-
-def run_cli(*args):
-    result = CliRunner().invoke(cli, [str(a) for a in args])
-    return result
 
 
 def read_report(folder):

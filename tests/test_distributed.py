@@ -11,7 +11,7 @@ import time
 import numpy as np
 import pytest
 
-from tests.conftest import SCENARIOS
+from tests.conftest import SCENARIOS, run_cli
 from twin import stage as staging
 from twin.runplan import Plan, execute
 from twin.scenario import load_scenario
@@ -70,20 +70,19 @@ def test_resume_runs_only_the_missing_replications(tmp_path):
     _same(again, first)
 
 
-def test_cli_dask_run_equals_local_run(tmp_path):
+def _same_tables(a, b) -> None:
     import pandas as pd
-    from click.testing import CliRunner
 
-    from twin.cli import cli
-
-    scenario = SCENARIOS / "teaching-hub-closure.yaml"
-    args = ["run", str(scenario), "--replications", "4", "--quiet"]
-    local = CliRunner().invoke(cli, args + ["--out", str(tmp_path / "local"), "--workers", "2"])
-    dask = CliRunner().invoke(cli, args + ["--out", str(tmp_path / "dask"), "--workers", "2", "--dask"])
-    assert local.exit_code == 0 and dask.exit_code == 0, dask.output
     for name in ("comparison.parquet", "daily.parquet", "flows.parquet"):
-        pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "local" / name),
-                                      pd.read_parquet(tmp_path / "dask" / name), check_exact=True)
+        pd.testing.assert_frame_equal(pd.read_parquet(a / name), pd.read_parquet(b / name), check_exact=True)
+
+
+def test_cli_dask_run_equals_local_run(tmp_path):
+    args = ["run", SCENARIOS / "teaching-hub-closure.yaml", "--replications", "4", "--quiet"]
+    local = run_cli(*args, "--out", tmp_path / "local", "--workers", "2")
+    dask = run_cli(*args, "--out", tmp_path / "dask", "--workers", "2", "--dask")
+    assert local.exit_code == 0 and dask.exit_code == 0, dask.output
+    _same_tables(tmp_path / "local", tmp_path / "dask")
     assert not (tmp_path / "dask.partial").exists()
 
 
@@ -116,28 +115,16 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _cli(args):
-    from click.testing import CliRunner
-
-    from twin.cli import cli
-    return CliRunner().invoke(cli, args)
-
-
 def test_cli_runs_on_an_existing_cluster_as_it_runs_locally(tmp_path):
-    import pandas as pd
-
-    scenario = SCENARIOS / "teaching-hub-closure.yaml"
-    args = ["run", str(scenario), "--replications", "3", "--quiet"]
+    args = ["run", SCENARIOS / "teaching-hub-closure.yaml", "--replications", "3", "--quiet"]
     cluster = distributed.local_cluster(2)  # an existing cluster, as far as `twin run` can tell
     try:
-        remote = _cli(args + ["--out", str(tmp_path / "remote"), "--scheduler", cluster.scheduler_address])
+        remote = run_cli(*args, "--out", tmp_path / "remote", "--scheduler", cluster.scheduler_address)
     finally:
         cluster.close()
-    local = _cli(args + ["--out", str(tmp_path / "local"), "--workers", "1"])
+    local = run_cli(*args, "--out", tmp_path / "local", "--workers", "1")
     assert remote.exit_code == 0 and local.exit_code == 0, remote.output
-    for name in ("comparison.parquet", "daily.parquet", "flows.parquet"):
-        pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "local" / name),
-                                      pd.read_parquet(tmp_path / "remote" / name), check_exact=True)
+    _same_tables(tmp_path / "local", tmp_path / "remote")
 
 
 def test_an_unreachable_scheduler_is_a_clear_error_with_exit_code_2(tmp_path):
@@ -146,8 +133,8 @@ def test_an_unreachable_scheduler_is_a_clear_error_with_exit_code_2(tmp_path):
     address = f"tcp://127.0.0.1:{_free_port()}"
     out = tmp_path / "report"
     with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
-        result = _cli(["run", str(SCENARIOS / "teaching-hub-closure.yaml"), "--replications", "2",
-                       "--out", str(out), "--scheduler", address])
+        result = run_cli("run", SCENARIOS / "teaching-hub-closure.yaml", "--replications", "2",
+                         "--out", out, "--scheduler", address)
     assert result.exit_code == 2, result.output
     assert f"cannot reach the Dask scheduler at {address}" in result.output
     assert "dask scheduler" in result.output and "Traceback" not in result.output
@@ -161,8 +148,8 @@ def test_a_cluster_without_workers_is_a_clear_error(tmp_path):
     cluster = distributed.local_cluster(0)
     try:
         with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
-            result = _cli(["run", str(SCENARIOS / "teaching-hub-closure.yaml"), "--replications", "2",
-                           "--out", str(tmp_path / "report"), "--scheduler", cluster.scheduler_address])
+            result = run_cli("run", SCENARIOS / "teaching-hub-closure.yaml", "--replications", "2",
+                             "--out", tmp_path / "report", "--scheduler", cluster.scheduler_address)
     finally:
         cluster.close()
     assert result.exit_code == 2, result.output
@@ -182,7 +169,7 @@ def test_workers_that_cannot_import_twin_or_run_another_version_are_named():
 
 
 def test_workers_and_scheduler_together_are_a_usage_error(tmp_path):
-    result = _cli(["run", str(SCENARIOS / "teaching-hub-closure.yaml"), "--out", str(tmp_path / "report"),
-                   "--scheduler", "tcp://127.0.0.1:1", "--workers", "2"])
+    result = run_cli("run", SCENARIOS / "teaching-hub-closure.yaml", "--out", tmp_path / "report",
+                     "--scheduler", "tcp://127.0.0.1:1", "--workers", "2")
     assert result.exit_code == 2
     assert "leave out --workers" in result.output and not (tmp_path / "report").exists()

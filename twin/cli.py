@@ -49,13 +49,10 @@ def handle_errors(func):
                 traceback.print_exc()
             _report_problems(exc)
             ctx.exit(EXIT_INPUT)
-        except ReportExists as exc:
-            err_console.print(f"[red]{exc}[/red]")
-            ctx.exit(EXIT_INPUT)
-        except ClusterError as exc:
+        except (ReportExists, ClusterError) as exc:  # the user's to fix: the message says how
             if debug:
                 traceback.print_exc()
-            err_console.print(f"[red]{exc}[/red]", soft_wrap=True)
+            err_console.print(f"[red]{exc}[/red]")
             ctx.exit(EXIT_INPUT)
         except KeyboardInterrupt:
             err_console.print("[yellow]interrupted; no report was written[/yellow]")

@@ -14,6 +14,7 @@ import logging
 from pathlib import Path
 from typing import Callable
 
+from twin import __version__
 from twin import stage as staging
 from twin.problems import ClusterError
 from twin.runplan import Plan, Results, run_replication
@@ -45,19 +46,19 @@ def connect(address: str):
     from dask.distributed import Client
 
     timeout = dask.config.get("distributed.comm.timeouts.connect")
-    workers = f"`dask worker {address}` in an environment where twin is installed"
+    start_workers = f"`dask worker {address}` in an environment where twin is installed"
     try:
         client = Client(address, timeout=timeout)
     except (OSError, TimeoutError, ValueError) as exc:
         raise ClusterError(f"cannot reach the Dask scheduler at {address} ({exc}); start one with `dask scheduler` "
-                           f"and its workers with {workers}, or leave out --scheduler to run on a local "
+                           f"and its workers with {start_workers}, or leave out --scheduler to run on a local "
                            "cluster") from None
     try:
         try:
             client.wait_for_workers(1, timeout=timeout)
         except TimeoutError:
             raise ClusterError(f"the Dask cluster at {address} has no workers (waited {timeout}); start them "
-                               f"with {workers}") from None
+                               f"with {start_workers}") from None
         # A function pickled by value (not by reference to this module), so workers without twin can answer.
         versions = client.run(lambda: __import__("twin").__version__, on_error="return")
         problems = version_problems(versions)
@@ -71,8 +72,6 @@ def connect(address: str):
 
 def version_problems(versions: dict) -> list[str]:
     """What is wrong with the twin each worker runs (``versions``: worker address -> version or the error)."""
-    from twin import __version__
-
     problems = []
     for worker, version in sorted(versions.items()):
         if isinstance(version, BaseException):
