@@ -166,6 +166,22 @@ def test_scenario_naming_an_unknown_hub(write, tmp_path):
     assert f"{scenario}:8: unknown node 'hub-nowhere'" in result.output
 
 
+def test_messages_print_the_files_words_as_written(write, tmp_path):
+    # The console must not read "[/red]" in an id as a style tag, nor ":100:" in "file:100:" as an emoji code.
+    padding = "".join(f"# line {n}\n" for n in range(8, 100))
+    scenario = write("s.yaml", scenario_text(disruptions="") + padding
+                     + "  - {type: hub_closure, node: 'hub-[/red]x', start_day: 3, duration_days: 1}\n")
+    result = run_cli("run", "--no-review", scenario, "--out", tmp_path / "out")
+    assert result.exit_code == 2, result.output
+    assert f"{scenario}:100: unknown node 'hub-[/red]x'" in result.output
+    assert "Traceback" not in result.output
+
+    named = write("n.yaml", scenario_text(name="'[bold]q[/b] :100:'", horizon=20, warmup=5, replications=2))
+    result = run_cli("run", "--no-review", named, "--out", tmp_path / "named", "--workers", 1)
+    assert result.exit_code == 0, result.output
+    assert "[bold]q[/b] :100: on teaching" in result.output
+
+
 def test_debug_shows_the_traceback(write):
     network = write("net.yaml", BAD_NETWORK_LINES["unknown_key"][0])
     result = run_cli("--debug", "validate", network)

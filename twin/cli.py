@@ -16,20 +16,23 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from twin import __version__
 from twin.problems import ClusterError, ProblemList
 
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
-out_console = Console(highlight=False, soft_wrap=True)
+# No emoji codes (``file:100:`` would print as an emoji) and no markup in what the user wrote: every
+# file name, id and message from the inputs goes through ``escape`` (or ``markup=False``).
+err_console = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+out_console = Console(highlight=False, soft_wrap=True, emoji=False)
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
 
 
 def _report_problems(error: ProblemList) -> None:
     for problem in error.problems:
-        err_console.print(f"[red]{problem}[/red]", soft_wrap=True)
+        err_console.print(f"[red]{escape(str(problem))}[/red]", soft_wrap=True)
     n = len(error.problems)
     err_console.print(f"{n} problem{'s' if n != 1 else ''} found; nothing was run.")
 
@@ -52,7 +55,7 @@ def handle_errors(func):
         except (ReportExists, ClusterError) as exc:  # the user's to fix: the message says how
             if debug:
                 traceback.print_exc()
-            err_console.print(f"[red]{exc}[/red]")
+            err_console.print(f"[red]{escape(str(exc))}[/red]")
             ctx.exit(EXIT_INPUT)
         except KeyboardInterrupt:
             err_console.print("[yellow]interrupted; no report was written[/yellow]")
@@ -62,7 +65,7 @@ def handle_errors(func):
         except Exception as exc:  # an internal error: a bug, not the user's input
             if debug:
                 traceback.print_exc()
-            err_console.print(f"[red]internal error: {type(exc).__name__}: {exc}[/red]\n"
+            err_console.print(f"[red]internal error: {type(exc).__name__}: {escape(str(exc))}[/red]\n"
                               "run again with --debug for the traceback, and please report it")
             ctx.exit(EXIT_INTERNAL)
 
@@ -109,7 +112,8 @@ def run(scenario: Path, out, replications, seed, workers, overwrite, settings, u
     if scheduler and workers is not None:
         raise click.UsageError("--workers sizes a run on this machine; with --scheduler the cluster's own workers "
                                "run the replications: leave out --workers (or --scheduler)")
-    loading = contextlib.nullcontext() if quiet else err_console.status(f"Loading {scenario} and its network")
+    loading = (contextlib.nullcontext() if quiet
+               else err_console.status(f"Loading {escape(str(scenario))} and its network"))
     with loading:
         loaded = load_scenario(scenario, settings)
     total = replications or loaded.spec.replications
@@ -142,11 +146,11 @@ def run(scenario: Path, out, replications, seed, workers, overwrite, settings, u
     if not quiet:
         print_summary(report, out_console)
     else:
-        out_console.print(str(report.path))
+        out_console.print(str(report.path), markup=False)
 
 
 #: Columns of ``twin run``'s progress: replications done, and the days of a replication run here.
-_RUN_COLUMNS = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+_RUN_COLUMNS = (TextColumn("{task.description}", style="bold", markup=False), BarColumn(), MofNCompleteColumn(),
                 TextColumn("{task.fields[unit]}"), TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn())
 
 
@@ -207,11 +211,12 @@ def animate(report: Path, variant, replication, days, out, fps, frames_per_day, 
                                  sweep_value=sweep_value)
     result = render_animation(report, out, options, workers=workers)
     for warning in result.warnings:
-        err_console.print(f"[yellow]warning: {warning}[/yellow]")
+        err_console.print(f"[yellow]warning: {escape(str(warning))}[/yellow]")
     if quiet:
-        out_console.print(str(result.path))
+        out_console.print(str(result.path), markup=False)
     else:
-        out_console.print(f"wrote {result.path}: {result.frames} frames (days {result.first_day}-{result.last_day}, "
+        out_console.print(f"wrote {escape(str(result.path))}: {result.frames} frames "
+                          f"(days {result.first_day}-{result.last_day}, "
                           f"{result.width}x{result.height}, {result.fps} fps) in {result.seconds:.1f} s "
                           f"with {result.workers} worker{'s' if result.workers != 1 else ''}")
 
@@ -258,7 +263,7 @@ def stress(network: Path, kinds, ttr_days, horizon_days, warmup_days, replicatio
     options = StressOptions(kinds=_kinds(kinds), ttr_days=ttr_days, horizon_days=horizon_days,
                             warmup_days=warmup_days, replications=replications, seed=seed,
                             tts_threshold=tts_threshold, fill_rate_threshold=fill_rate_threshold, impact=impact)
-    columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+    columns = [TextColumn("{task.description}", style="bold", markup=False), BarColumn(), MofNCompleteColumn(),
                TextColumn("replications"), TimeElapsedColumn()]
     with Progress(*columns, console=err_console, disable=quiet, transient=False) as bar:
         tasks: dict[str, int] = {}
@@ -271,7 +276,7 @@ def stress(network: Path, kinds, ttr_days, horizon_days, warmup_days, replicatio
         report = run_stress(network, out=out, options=options, workers=workers, overwrite=overwrite,
                             progress=progress, review=not no_review)
     if quiet:
-        out_console.print(str(report.path))
+        out_console.print(str(report.path), markup=False)
         return
     from twin.summary import print_stress_summary
     print_stress_summary(report, out_console)
@@ -285,7 +290,7 @@ def review(report_dir: Path) -> None:
     from twin.review import write_review
 
     page, summary = write_review(report_dir)
-    out_console.print(f"[green]wrote[/green] {page} and {summary}")
+    out_console.print(f"[green]wrote[/green] {escape(str(page))} and {escape(str(summary))}")
 
 
 @cli.command()
@@ -328,7 +333,7 @@ def validate(files: tuple[Path, ...], settings: tuple[str, ...]) -> None:
     if problems:
         raise ProblemList(problems)
     for line in checked:
-        out_console.print(f"[green]ok[/green] {line}")
+        out_console.print(f"[green]ok[/green] {escape(line)}")
 
 
 @cli.command()
@@ -354,8 +359,8 @@ def generate(out: Path, stores, skus, dcs, hubs, suppliers, seed, horizon_days, 
     with atomic_folder(out, overwrite=overwrite) as tmp:
         make(tmp, stores=stores, skus=skus, dcs=dcs, hubs=hubs, suppliers=suppliers, seed=seed,
              cities_path=cities, horizon_days=horizon_days)
-    out_console.print(f"wrote {out}/network.yaml ({stores} stores x {skus} SKUs = {stores * skus:,} "
-                      f"SKU-locations) and {out}/baseline.yaml")
+    out_console.print(f"wrote {escape(str(out))}/network.yaml ({stores} stores x {skus} SKUs = {stores * skus:,} "
+                      f"SKU-locations) and {escape(str(out))}/baseline.yaml")
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ import math
 import pandas as pd
 from rich.console import Console
 from rich import box
+from rich.markup import escape
 from rich.table import Table
 
 from twin.run import Report
@@ -66,7 +67,7 @@ def _variant_table(report: Report, console: Console) -> None:
         table.add_column(label, justify="right")
     for variant in ["scenario", *variants]:
         rows = network_rows(c, variant=variant)
-        table.add_row(variant, *[_delta_cell(rows.loc[m], k) for m, _, k in COMPACT])
+        table.add_row(escape(str(variant)), *[_delta_cell(rows.loc[m], k) for m, _, k in COMPACT])
     console.print(table)
 
 
@@ -76,8 +77,8 @@ def _sweep_table(report: Report, console: Console) -> None:
     if not values:
         return
     key = report.manifest["sweep"]["key"]
-    table = Table(title=f"Sweep of {key}: scenario delta vs baseline (95% CI)", title_justify="left")
-    table.add_column(key.split(".")[-1], justify="right")
+    table = Table(title=f"Sweep of {escape(key)}: scenario delta vs baseline (95% CI)", title_justify="left")
+    table.add_column(escape(key.split(".")[-1]), justify="right")
     for _, label, _ in COMPACT:
         table.add_column(label, justify="right")
     for value in values:
@@ -89,7 +90,7 @@ def _sweep_table(report: Report, console: Console) -> None:
 def print_summary(report: Report, console: Console) -> None:
     """Print the network comparison and the nodes that lost the most inventory depth."""
     m = report.manifest
-    console.print(f"\n[bold]{m['scenario']}[/bold] on [bold]{m['network']}[/bold]: "
+    console.print(f"\n[bold]{escape(m['scenario'])}[/bold] on [bold]{escape(m['network'])}[/bold]: "
                   f"{m['replications']} replications x {m['horizon_days']} days "
                   f"({m['warmup_days']} warm-up), seed {m['seed']}, {m['wall_seconds']:.1f} s")
     rows = network_rows(report.comparison)
@@ -122,18 +123,19 @@ def print_summary(report: Report, console: Console) -> None:
                 t2.add_column(col, justify="left" if col == "node" else "right")
             for _, r in worst.iterrows():
                 ci = f"[{r['ci95_low']:+.2f}, {r['ci95_high']:+.2f}]" if not math.isnan(r["ci95_low"]) else "-"
-                t2.add_row(str(r["key"]), str(int(r["day"])), f"{r['baseline_mean']:.2f}",
+                t2.add_row(escape(str(r["key"])), str(int(r["day"])), f"{r['baseline_mean']:.2f}",
                            f"{r['scenario_mean']:.2f}", f"{r['delta']:+.2f}", ci)
             console.print(t2)
-    console.print(f"Report: [bold]{report.path}[/bold]  (tables described in docs/reports.md; "
-                  f"open {report.path / 'review.html'} in a browser)")
+    path, page = escape(str(report.path)), escape(str(report.path / "review.html"))
+    console.print(f"Report: [bold]{path}[/bold]  (tables described in docs/reports.md; open {page} in a browser)")
 
 
 def print_stress_summary(report, console: Console) -> None:
     """Print the node ranking of ``twin stress``: risk exposure, impact, TTR and TTS."""
     m, s = report.manifest, report.stress
     st = m["stress"]
-    console.print(f"\n[bold]{m['scenario']}[/bold]: {len(s)} nodes closed in turn from day {st['closure_start_day']}, "
+    console.print(f"\n[bold]{escape(m['scenario'])}[/bold]: {len(s)} nodes closed in turn "
+                  f"from day {st['closure_start_day']}, "
                   f"{m['replications']} replications, seed {m['seed']}, {st['simulations']} simulations, "
                   f"{m['wall_seconds']:.1f} s")
     table = Table(title=f"Risk exposure (impact: {st['impact']} of a closure for the node's TTR)",
@@ -148,8 +150,9 @@ def print_stress_summary(report, console: Console) -> None:
         ci = (f"\n± {(r['lost_margin_usd_ci95_high'] - r['lost_margin_usd_ci95_low']) / 2:,.0f}"
               if not math.isnan(r["lost_margin_usd_ci95_low"]) else "")  # the interval is mean ± t x se
         tts = ("≥" if r["tts_censored"] else "") + f"{r['tts_days']:g}"
-        table.add_row(str(r["rank"]), r["node"], r["kind"], f"{r['risk_exposure_index']:.3f}",
+        table.add_row(str(r["rank"]), escape(str(r["node"])), r["kind"], f"{r['risk_exposure_index']:.3f}",
                       f"{r['lost_margin_usd']:,.0f}{ci}", f"{r['profit_at_risk_usd']:,.0f}", f"{r['ttr_days']:g}",
                       tts, "[red]yes[/red]" if r["mitigate"] else "")
     console.print(table)
-    console.print(f"Report: [bold]{report.path}[/bold]  (open {report.path / 'review.html'} in a browser)")
+    path, page = escape(str(report.path)), escape(str(report.path / "review.html"))
+    console.print(f"Report: [bold]{path}[/bold]  (open {page} in a browser)")
