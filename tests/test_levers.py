@@ -140,6 +140,18 @@ def test_cli_set_conflicting_with_sweep_is_an_error(write):
     assert result.exit_code == 2 and "swept by the scenario" in result.output
 
 
+@pytest.mark.parametrize("setting, message", [
+    ("horizn_days=3", "unknown key 'horizn_days'; did you mean 'horizon_days'?"),
+    ("scenario.horizon_days=3", "unknown key 'scenario'"),
+    ("network.nodes.dc-joliet.polcy.service_level=0.9", "unknown key 'polcy'; did you mean 'policy'?"),
+])
+def test_a_misspelt_set_key_is_reported_at_the_set_not_in_the_file(write, setting, message):
+    path = write("s.yaml", HEAD + "disruptions:\n" + CLOSURE)
+    result = cli_run("validate", path, "--set", setting)
+    assert result.exit_code == 2, result.output
+    assert f"--set {setting}:0: {message}" in result.output, result.output
+
+
 def test_toy_network_writes_new_ledger_columns(write, tmp_path):
     write("net.yaml", TOY_NETWORK.replace("level: 10", "level: 20"))
     path = write("s.yaml", "name: t\nnetwork: net.yaml\nhorizon_days: 12\nreplications: 1\ndisruptions:\n"

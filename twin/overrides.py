@@ -103,10 +103,11 @@ def _item(container: list, name: str) -> int | None:
     return None
 
 
-def resolve_path(data: Any, parts: list[str]) -> tuple[tuple, str | None]:
+def resolve_path(data: Any, parts: list[str], created: list | None = None) -> tuple[tuple, str | None]:
     """The data path (keys and list indices) of ``parts`` in ``data``, or an error message.
 
-    The last part may name a key that does not exist yet (it is created).
+    Keys on the way that do not exist yet are created (empty blocks); their paths are appended
+    to ``created`` when given. The last part may name a key that does not exist yet.
     """
     path: list = []
     current = data
@@ -115,6 +116,8 @@ def resolve_path(data: Any, parts: list[str]) -> tuple[tuple, str | None]:
         if isinstance(current, dict):
             if part not in current and not last:
                 current[part] = {}
+                if created is not None:
+                    created.append(tuple(path) + (part,))
             path.append(part)
             current = current.get(part)
         elif isinstance(current, list):
@@ -138,9 +141,12 @@ def apply(override: Override, network: YamlDocument, scenario: YamlDocument,
     doc, parts = (network, parts[1:]) if override.on_network else (scenario, parts)
     if not parts:
         return Problem(*override.origin, f"'{override.key}' names no value")
-    path, error = resolve_path(doc.data, parts)
+    created: list[tuple] = []
+    path, error = resolve_path(doc.data, parts, created)
     if error:
         return Problem(*override.origin, f"cannot apply '{override.key}': {error}")
+    if created:  # a block this override made (a misspelt key, say) is reported at the override, not the file
+        doc.mark_foreign(created[0], override.origin)
     container = doc.data
     for step in path[:-1]:
         container = container[step]
