@@ -166,10 +166,12 @@ def test_cli_renders_a_looping_gif(report, tmp_path):
     (["--days", "forty"], "is not A:B"),
     (["--size", "100x100"], "outside 320x240"),
     (["--out", "x.avi"], ".mp4 (H.264) or .gif"),
+    (["--out", "a-file/x.mp4"], "a-file is a file, not a folder; choose another --out"),
 ])
 def test_bad_input_is_one_clear_message_and_exit_code_2(report, tmp_path, args, message):
     if "--out" in args:
-        args = ["--out", str(tmp_path / "x.avi")]
+        (tmp_path / "a-file").write_text("x")
+        args = ["--out", str(tmp_path / args[1])]
     result = CliRunner().invoke(cli, ["animate", str(report), *args])
     assert result.exit_code == 2, result.output
     assert message in result.output

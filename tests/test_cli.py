@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 
 import numpy as np
@@ -189,7 +190,11 @@ def test_debug_shows_the_traceback(write):
     assert "Traceback" in result.output
 
 
-def test_failed_write_leaves_nothing_behind(write, tmp_path, monkeypatch):
+@pytest.mark.parametrize("error, exit_code, message", [
+    (OSError(errno.ENOSPC, "No space left on device"), 2, "No space left on device; choose another --out"),
+    (OSError("a bug"), 1, "internal error"),
+])
+def test_failed_write_leaves_nothing_behind(error, exit_code, message, write, tmp_path, monkeypatch):
     import twin.run
 
     calls = {"n": 0}
@@ -198,16 +203,29 @@ def test_failed_write_leaves_nothing_behind(write, tmp_path, monkeypatch):
     def failing(frame, path, metadata):
         calls["n"] += 1
         if calls["n"] == 3:
-            raise OSError("disk full")
+            raise error
         real(frame, path, metadata)
 
     monkeypatch.setattr(twin.run, "write_parquet", failing)
     scenario = write("s.yaml", scenario_text(replications=1))
     out = tmp_path / "out"
     result = run_cli("run", "--no-review", scenario, "--out", out, "--quiet", "--workers", 1)
-    assert result.exit_code == 1
-    assert "internal error" in result.output
+    assert result.exit_code == exit_code, result.output
+    assert message in result.output
     assert not out.exists() and not list(tmp_path.glob(".twin-*"))
+
+
+def test_a_report_folder_that_cannot_be_made_is_refused_before_the_run(write, tmp_path, monkeypatch):
+    import twin.run
+
+    monkeypatch.setattr(twin.run, "execute", lambda *a, **k: pytest.fail("simulated before checking --out"))
+    scenario = write("s.yaml", scenario_text(replications=1))
+    (tmp_path / "file").write_text("x")
+    result = run_cli("run", "--no-review", scenario, "--out", tmp_path / "file" / "out", "--quiet")
+    assert result.exit_code == 2, result.output
+    assert (f"cannot write the report folder {tmp_path / 'file' / 'out'}: {tmp_path / 'file'} is a file, not a folder"
+            in result.output)
+    assert "Traceback" not in result.output and (tmp_path / "file").read_text() == "x"
 
 
 def test_existing_out_folder_needs_overwrite(write, tmp_path):

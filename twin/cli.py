@@ -44,7 +44,7 @@ def handle_errors(func):
     def wrapper(*args, **kwargs):
         ctx = click.get_current_context()
         debug = ctx.find_root().params.get("debug", False)
-        from twin.reports.writer import ReportExists
+        from twin.reports.writer import ReportFolderError
         try:
             return func(*args, **kwargs)
         except ProblemList as exc:
@@ -52,7 +52,7 @@ def handle_errors(func):
                 traceback.print_exc()
             _report_problems(exc)
             ctx.exit(EXIT_INPUT)
-        except (ReportExists, ClusterError) as exc:  # the user's to fix: the message says how
+        except (ReportFolderError, ClusterError) as exc:  # the user's to fix: the message says how
             if debug:
                 traceback.print_exc()
             err_console.print(f"[red]{escape(str(exc))}[/red]")

@@ -24,7 +24,7 @@ import pandas as pd
 
 import twin
 from twin.reports import compare, tables
-from twin.reports.writer import atomic_folder, write_json, write_parquet
+from twin.reports.writer import atomic_folder, check_folder, write_json, write_parquet
 from twin.resilience import Thresholds, resilience_table
 from twin.runplan import Plan, default_workers, execute
 from twin.scenario import Scenario, load_scenario
@@ -129,9 +129,7 @@ def run_scenario(path: str | Path, out: str | Path | None = None, replications: 
     plan = Plan(variants=scenario.variants, horizon_days=spec.horizon_days, warmup_days=spec.warmup_days,
                 seed=root_seed, replications=reps)
     out_path = Path(out) if out is not None else default_out(spec.name)
-    if out_path.exists() and not overwrite:
-        from twin.reports.writer import ReportExists
-        raise ReportExists(f"{out_path} already exists; choose another --out or pass --overwrite")
+    check_folder(out_path, overwrite)  # before the work: a folder that exists, or a place that cannot be written
 
     done = 0
 

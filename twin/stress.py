@@ -49,6 +49,7 @@ from twin.model import Model
 from twin.network import load_network
 from twin.problems import Problem, ProblemList
 from twin.reports.columns import STRESS
+from twin.reports.writer import check_folder
 from twin.resilience import Thresholds, stores_below
 from twin.run import default_out, nodes_info, report_tables, write_report
 from twin.runplan import Plan, default_workers, execute
@@ -242,9 +243,7 @@ def run_stress(network: str | Path, out: str | Path | None = None, options: Stre
     targets = select_targets(model, network, options)
     workers = workers if workers is not None else default_workers()
     out_path = Path(out) if out is not None else default_out(f"stress-{model.name}")
-    if out_path.exists() and not overwrite:
-        from twin.reports.writer import ReportExists
-        raise ReportExists(f"{out_path} already exists; choose another --out or pass --overwrite")
+    check_folder(out_path, overwrite)  # before the work: a folder that exists, or a place that cannot be written
     W, H, R = options.warmup_days, options.horizon_days, options.replications
     total_days = W + H
 

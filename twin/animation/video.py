@@ -18,6 +18,8 @@ from typing import Iterator
 
 import salabim as sim
 
+from twin.reports.writer import NO_WRITE, check_parent, unwritable
+
 
 def environment(width: int, height: int, fps: int, frames_per_day: int, background: str) -> sim.Environment:
     """A headless salabim environment that records ``frames_per_day`` frames per simulated day.
@@ -84,8 +86,11 @@ def to_gif(sources: list[Path], target: Path, fps: int, work: Path) -> None:
 def atomic_file(final: Path) -> Iterator[Path]:
     """Yield a temporary path next to ``final``; rename it to ``final`` on success, remove it on failure."""
     final = Path(final)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(prefix=f".twin-tmp-{final.stem}-", suffix=final.suffix, dir=final.parent)
+    check_parent(final, "the animation")
+    try:
+        handle, name = tempfile.mkstemp(prefix=f".twin-tmp-{final.stem}-", suffix=final.suffix, dir=final.parent)
+    except OSError as error:
+        raise unwritable(final, error, "the animation") from error
     os.close(handle)
     tmp = Path(name)
     try:
@@ -94,6 +99,11 @@ def atomic_file(final: Path) -> Iterator[Path]:
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, final)
+    except OSError as error:
+        tmp.unlink(missing_ok=True)
+        if error.errno in NO_WRITE:
+            raise unwritable(final, error, "the animation") from error
+        raise
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -15,8 +16,48 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 
-class ReportExists(Exception):
+class ReportFolderError(Exception):
+    """The report cannot go where it was asked to; the message says what to do."""
+
+
+class ReportExists(ReportFolderError):
     """The output folder exists and overwriting was not asked for."""
+
+
+class ReportUnwritable(ReportFolderError):
+    """The output folder cannot be created or written (permissions, a read-only or full disk, a bad path)."""
+
+
+def unwritable(final: Path, error: OSError, what: str = "the report folder") -> ReportUnwritable:
+    """The message of an ``error`` from writing ``final``: what failed, and to choose another ``--out``."""
+    where = f" ({error.filename})" if error.filename and str(error.filename) != str(final) else ""
+    return ReportUnwritable(f"cannot write {what} {final}: {error.strerror or error}{where}; "
+                            "choose another --out (a folder you can write, on a disk with room)")
+
+
+def check_parent(final: Path, what: str = "the report folder") -> None:
+    """Raise :class:`ReportUnwritable` unless ``final``'s folder exists or can be made, and takes new entries."""
+    final = Path(final)
+    above = next((p for p in final.parents if p.exists()), None)
+    if above is not None and not above.is_dir():
+        raise ReportUnwritable(f"cannot write {what} {final}: {above} is a file, not a folder; choose another --out")
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.rmdir(tempfile.mkdtemp(prefix=f".twin-tmp-{final.name}-", dir=final.parent))
+    except OSError as error:
+        raise unwritable(final, error, what) from error
+
+
+def check_folder(final: Path, overwrite: bool = False) -> None:
+    """Raise before any work if the report could not be written to ``final``.
+
+    ``final`` must not exist (unless ``overwrite``) and its parent must be a folder this process
+    can create and write into (the parent is created, as writing the report would).
+    """
+    final = Path(final)
+    if final.exists() and not overwrite:
+        raise ReportExists(f"{final} already exists; choose another --out or pass --overwrite")
+    check_parent(final)
 
 
 @contextmanager
@@ -24,13 +65,15 @@ def atomic_folder(final: Path, overwrite: bool = False) -> Iterator[Path]:
     """Yield a temporary folder next to ``final``; rename it to ``final`` on success.
 
     On any exception (or interrupt) the temporary folder is removed and
-    ``final`` is left as it was.
+    ``final`` is left as it was. A folder that cannot be made, and a write that fails for want
+    of room or permission, raise :class:`ReportUnwritable`.
     """
     final = Path(final)
-    if final.exists() and not overwrite:
-        raise ReportExists(f"{final} already exists; choose another --out or pass --overwrite")
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".twin-tmp-{final.name}-", dir=final.parent))
+    check_folder(final, overwrite)
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".twin-tmp-{final.name}-", dir=final.parent))
+    except OSError as error:
+        raise unwritable(final, error) from error
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(tmp, 0o777 & ~umask)
@@ -43,9 +86,18 @@ def atomic_folder(final: Path, overwrite: bool = False) -> Iterator[Path]:
             shutil.rmtree(trash, ignore_errors=True)
         else:
             os.replace(tmp, final)
+    except OSError as error:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if error.errno in NO_WRITE:
+            raise unwritable(final, error) from error
+        raise
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+#: Errors of writing that are the place's, not twin's: the user picks another --out.
+NO_WRITE = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.ENAMETOOLONG}
 
 
 def write_parquet(frame: pd.DataFrame, path: Path, metadata: dict) -> None:
