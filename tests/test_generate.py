@@ -41,3 +41,15 @@ def test_missing_city_table_is_a_clear_error(tmp_path):
     result = CliRunner().invoke(cli, ["generate", "--out", str(tmp_path / "x"), "--cities", str(tmp_path / "no.csv")])
     assert result.exit_code == 2 and "city table not found" in result.output
     assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.parametrize("skus", [1, 7, 30])
+def test_few_skus_give_a_valid_network(tmp_path, skus):
+    # With fewer SKUs than categories some categories are empty: the DCs must not name a source for them.
+    out = tmp_path / "n"
+    result = CliRunner().invoke(cli, ["generate", "--stores", "3", "--skus", str(skus), "--dcs", "2", "--hubs", "1",
+                                      "--suppliers", "12", "--horizon-days", "10", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    check = CliRunner().invoke(cli, ["validate", str(out / "baseline.yaml")])
+    assert check.exit_code == 0, check.output
+    assert load_network(out / "network.yaml").n_skus == skus

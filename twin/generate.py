@@ -181,7 +181,8 @@ def generate(out: Path, stores: int = 500, skus: int = 50_000, dcs: int = 8, hub
         hub_ids.append(f"hub-{c.slug}")
         lines.append("  - " + _flow({"id": hub_ids[-1], "kind": "hub", "city": c.label,
                                      "location": [round(c.lat, 5), round(c.lon, 5)], "handling_days": 0.5}))
-    cat_source = {cat_names[k]: sup_ids[k % len(sup_ids)] for k in range(n_cat)}
+    # Only the categories some SKU has (with few SKUs some stay empty; a source for none is an error).
+    cat_source = {cat_names[k]: sup_ids[k % len(sup_ids)] for k in range(n_cat) if per_cat[k] > 0}
     dc_ids = [f"dc-{c.slug}" for c in dc_cities]
     for dc_id, c in zip(dc_ids, dc_cities):
         lines.append("  - " + _flow({"id": dc_id, "kind": "dc", "city": c.label,
