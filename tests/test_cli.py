@@ -124,6 +124,9 @@ BAD_NETWORK_LINES = {
                       "  - id: st\n    kind: store\n    demand: {dist: poisson, mean: 1}\n"
                       "    policy: {type: sS, s: 8, S: 8}\n"
                       "lanes:\n  - {from: s, to: st, transit_days: 1}\n", 8),
+    "infinite_price": ("name: n\nskus:\n  - {id: a, unit_cost: 1, price: .inf}\nnodes:\n  - {id: s, kind: supplier}\n"
+                       "  - {id: st, kind: store, demand: {dist: poisson, mean: 1}}\n"
+                       "lanes:\n  - {from: s, to: st, transit_days: 1}\n", 3),
 }
 
 
@@ -259,6 +262,29 @@ def test_every_bad_row_of_a_sku_table_is_reported_at_its_line(write):
     assert all(line in result.output for line in lines), result.output
     assert f"{table}:5: SKU id 'a' is defined twice" in result.output
     assert f"{table}:4:" not in result.output and f"{table}:2:" not in result.output
+
+
+def test_a_sku_table_column_problem_is_said_once_and_a_bad_row_only_once(write):
+    net = ("name: n\nskus: skus.csv\nnodes:\n  - {id: s, kind: supplier}\n"
+           "  - {id: st, kind: store, source: {food: s, toys: s}, demand: {dist: poisson, mean: demand.csv}}\n"
+           "lanes:\n  - {from: s, to: st, transit_days: 1}\n")
+    write("demand.csv", "sku,mean\na,1\nb,2\nc,3\n")
+    write("skus.csv", "id,unit_cost,prize,weight_kg,category\na,1,2,0.5,food\nb,1,2,0.5,toys\nc,1,2,0.5,food\n")
+    network = write("net.yaml", net)
+    result = run_cli("validate", network)
+    assert result.exit_code == 2, result.output
+    table = network.parent / "skus.csv"
+    assert result.output.count(f"{table}:") == 2, result.output  # not once per row
+    assert f"{table}:1: no column 'price'" in result.output
+    assert f"{table}:1: unknown column 'prize'; did you mean 'price'?" in result.output
+
+    # A bad row is its own problem only: its SKU and category are still known to the demand table and sources.
+    write("skus.csv", "id,unit_cost,price,weight_kg,category\na,1,2,0.5,food\nb,1,inf,0.5,toys\nc,,2,0.5,food\n")
+    result = run_cli("validate", network)
+    assert result.exit_code == 2, result.output
+    assert f"{table}:3: column 'price' must be a finite number (got inf)" in result.output
+    assert f"{table}:4: column 'unit_cost' is empty; give a value" in result.output
+    assert "2 problems found" in result.output, result.output
 
 
 def test_a_good_sku_table_loads_every_row_with_defaults_for_empty_cells(write):

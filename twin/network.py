@@ -6,6 +6,7 @@ Every problem found is collected and raised together as a
 
 from __future__ import annotations
 
+import difflib
 import itertools
 from pathlib import Path
 
@@ -77,6 +78,25 @@ def _is_empty(value) -> bool:
     return value.__class__ is float and value != value  # an empty cell (NaN)
 
 
+def _row_message(err: dict, absent: list[str], unknown: list[str]) -> str | None:
+    """What is wrong with one cell of a SKU table row (None: already said once for the column)."""
+    column = ".".join(str(x) for x in err["loc"])
+    value = err.get("input")
+    value = value.item() if isinstance(value, np.generic) else value
+    if err["type"] == "missing":
+        return None if column in absent else f"column '{column}' is empty; give a value"
+    if err["type"] == "extra_forbidden":
+        return None if column in unknown else f"unknown column '{column}'"
+    if err["type"] == "finite_number":
+        return f"column '{column}' must be a finite number (got {value!r})"
+    if err["type"] in ("greater_than_equal", "greater_than"):
+        limit = next(iter((err.get("ctx") or {}).values()), 0)
+        return f"column '{column}' must be {'>=' if err['type'] == 'greater_than_equal' else '>'} {limit} (got {value!r})"
+    if err["type"] in ("float_parsing", "float_type"):
+        return f"column '{column}' must be a number (got {value!r})"
+    return f"column '{column}': {err['msg']} (got {value!r})"
+
+
 def _records(frame) -> list[dict]:
     """The table's rows as dicts for validation, empty cells (NaN) left out and ids as text.
 
@@ -124,14 +144,35 @@ def _read_skus(spec: NetworkFile, doc: YamlDocument, cache: TableCache,
     else:
         if len({sku.id for sku in skus}) == len(skus):
             return skus
+    # A missing or unknown column is reported once, at the header, not on every row.
+    columns = [str(c) for c in frame.columns]
+    allowed = list(Sku.model_fields)
+    absent = [name for name, info in Sku.model_fields.items() if info.is_required() and name not in columns]
+    unknown = [c for c in columns if c not in allowed]
+    for name in absent:
+        problems.append(Problem(str(path), 1, f"no column '{name}'; the SKU table needs columns "
+                                              f"{', '.join(n for n, f in Sku.model_fields.items() if f.is_required())}"))
+    for name in unknown:
+        close = difflib.get_close_matches(name, allowed, n=1)
+        problems.append(Problem(str(path), 1, f"unknown column '{name}'"
+                                + (f"; did you mean '{close[0]}'?" if close else "; remove it")
+                                + f" (allowed: {', '.join(allowed)})"))
     skus, seen = [], set()
     for i, record in enumerate(records):
         try:
             sku = Sku.model_validate(record)
         except ValidationError as exc:
             for err in exc.errors(include_url=False):
-                where = ".".join(str(x) for x in err["loc"])
-                problems.append(Problem(str(path), i + offset, f"column '{where}': {err['msg']}"))
+                message = _row_message(err, absent, unknown)
+                if message:
+                    problems.append(Problem(str(path), i + offset, message))
+            # The row is reported; a stand-in keeps its id and category known, so that tables and
+            # sources naming them are not reported as well (the run stops on the problems anyway).
+            sku_id, category = record.get("id"), record.get("category", "general")
+            if isinstance(sku_id, str) and sku_id and isinstance(category, str) and sku_id not in seen:
+                seen.add(sku_id)
+                skus.append(Sku.model_construct(id=sku_id, unit_cost=0.0, price=0.0, weight_kg=0.0, segment=None,
+                                                category=category))
             continue
         if sku.id in seen:
             problems.append(Problem(str(path), i + offset, f"SKU id '{sku.id}' is defined twice"))

@@ -139,10 +139,12 @@ class SkuValues:
                     str(path), int(rows.index[i]) + line_offset,
                     f"SKU '{skus[i]}' is not defined in the network's 'skus'"))
             invalid = np.flatnonzero(~np.isfinite(values) | ((values < 0) & (not allow_negative)))
+            wanted = "a finite number" if allow_negative else "a number >= 0"
             for i in invalid[:20]:
-                self.problems.append(Problem(
-                    str(path), int(rows.index[i]) + line_offset,
-                    f"'{column}' must be a number >= 0 (got {rows[column].iloc[i]!r})"))
+                got = rows[column].iloc[i]
+                got = got.item() if isinstance(got, np.generic) else got  # 'nan', not 'np.float64(nan)'
+                self.problems.append(Problem(str(path), int(rows.index[i]) + line_offset,
+                                             f"'{column}' must be {wanted} (got {got!r})"))
             ok = (index >= 0) & np.isfinite(values)
             if not allow_negative:
                 ok &= values >= 0

@@ -8,10 +8,10 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class Strict(BaseModel):
-    """Base of every file schema: unknown keys are errors, values are frozen."""
+    """Base of every file schema: unknown keys are errors, numbers are finite, values are frozen."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True,
-                              populate_by_name=True)
+                              populate_by_name=True, allow_inf_nan=False)
 
 
 #: A per-SKU quantity: one number for every SKU, a ``{sku: number}`` mapping,

@@ -148,6 +148,9 @@ def _describe(err: dict, doc: YamlDocument, root: type[BaseModel]) -> str:
               "less_than_equal": "<="}[kind]
         limit = next(iter(ctx.values()), "?")
         return f"'{field}' must be {op} {limit} (got {value})"
+    if kind == "finite_number":
+        return (f"'{field}' must be a finite number (got {value!r}); give a number, or leave an optional key "
+                f"out for its default ({_DOCS})")
     if kind in ("too_short", "too_long"):
         return f"'{field}' {err['msg'][0].lower()}{err['msg'][1:]}"
     if kind in ("float_parsing", "float_type", "int_parsing", "int_type", "int_from_float"):
@@ -197,7 +200,7 @@ def problems_from_error(exc: ValidationError, doc: YamlDocument,
                                                            "extra_forbidden", "missing",
                                                            "greater_than", "greater_than_equal",
                                                            "less_than", "less_than_equal",
-                                                           "literal_error")]
+                                                           "literal_error", "finite_number")]
             if specific:
                 messages = sorted({_describe(e, doc, root) for e in specific})
             else:
