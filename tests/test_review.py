@@ -148,6 +148,18 @@ def test_review_command_on_a_folder_that_is_not_a_report(tmp_path):
     assert "has no manifest.json" in result.output and "Traceback" not in result.output
 
 
+@pytest.mark.parametrize("name, damage", [("manifest.json", b"{not json"), ("manifest.json", b"[1, 2]"),
+                                           ("comparison.parquet", b"PAR1 cut short"), ("daily.parquet", b"")])
+def test_review_command_on_a_damaged_report(run_report, tmp_path, name, damage):
+    folder = tmp_path / "damaged"
+    shutil.copytree(run_report.path, folder)
+    (folder / name).write_bytes(damage)
+    result = CliRunner().invoke(cli, ["review", str(folder)])
+    assert result.exit_code == 2, result.output
+    assert f"{folder / name}:0: cannot read {name} (" in result.output
+    assert "write it again with twin run" in result.output and "Traceback" not in result.output
+
+
 @needs_chromium
 def test_the_browser_check_sees_console_errors_and_failed_loads(tmp_path):
     bad = tmp_path / "bad.html"

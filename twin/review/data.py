@@ -42,13 +42,25 @@ class ReportFolder:
             what = "is not a folder" if not self.path.is_dir() else f"has no {', '.join(missing)}"
             raise ProblemList([Problem(str(self.path), 0, f"{what}; give a report folder written by twin run or "
                                                           "twin stress (with resilience.parquet)")])
-        self.manifest = json.loads((self.path / "manifest.json").read_text(encoding="utf-8"))
+        try:
+            self.manifest = json.loads((self.path / "manifest.json").read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise self._damaged("manifest.json", exc) from None
+        if not isinstance(self.manifest, dict):
+            raise self._damaged("manifest.json", "not a JSON object")
         self._cache: dict[str, pd.DataFrame] = {}
+
+    def _damaged(self, name: str, why) -> ProblemList:
+        return ProblemList([Problem(str(self.path / name), 0, f"cannot read {name} ({why}); the report is damaged: "
+                                                              "write it again with twin run (or twin stress)")])
 
     def table(self, name: str, columns: list[str] | None = None) -> pd.DataFrame:
         key = name if columns is None else f"{name}:{','.join(columns)}"
         if key not in self._cache:
-            frame = pd.read_parquet(self.path / name, columns=columns)
+            try:
+                frame = pd.read_parquet(self.path / name, columns=columns)
+            except (OSError, ValueError) as exc:  # (pyarrow's ArrowInvalid is a ValueError)
+                raise self._damaged(name, exc) from None
             for c in frame.columns:
                 if isinstance(frame[c].dtype, pd.CategoricalDtype):  # as text, by taking from the categories
                     codes = frame[c].cat.codes.to_numpy()            # (what astype(str) gives, many times faster)
