@@ -243,6 +243,17 @@ def test_existing_out_folder_needs_overwrite(write, tmp_path):
     assert not (out / "keep.txt").exists() and (out / "manifest.json").exists()
 
 
+def test_resume_of_a_finished_report_says_there_is_nothing_to_resume(write, tmp_path):
+    scenario = write("s.yaml", scenario_text(replications=1, horizon=20))
+    out = tmp_path / "out"
+    assert run_cli("run", "--no-review", scenario, "--out", out, "--quiet").exit_code == 0
+    before = (out / "manifest.json").read_bytes()
+    result = run_cli("run", "--no-review", scenario, "--out", out, "--quiet", "--resume")
+    assert result.exit_code == 2, result.output
+    assert f"{out} is a finished report: nothing to resume" in result.output
+    assert (out / "manifest.json").read_bytes() == before
+
+
 def test_every_bad_row_of_a_sku_table_is_reported_at_its_line(write):
     """A SKU table is checked in one call; when it fails, each bad row is reported at its CSV line."""
     write("skus.csv", "id,unit_cost,price,weight_kg,category\n"

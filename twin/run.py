@@ -129,6 +129,10 @@ def run_scenario(path: str | Path, out: str | Path | None = None, replications: 
     plan = Plan(variants=scenario.variants, horizon_days=spec.horizon_days, warmup_days=spec.warmup_days,
                 seed=root_seed, replications=reps)
     out_path = Path(out) if out is not None else default_out(spec.name)
+    if resume and out_path.exists() and not overwrite:
+        from twin.reports.writer import ReportExists
+        raise ReportExists(f"{out_path} is a finished report: nothing to resume (choose another --out, "
+                           "or pass --overwrite to run it again)")
     check_folder(out_path, overwrite)  # before the work: a folder that exists, or a place that cannot be written
 
     done = 0
