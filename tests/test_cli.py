@@ -298,6 +298,19 @@ def test_a_sku_table_column_problem_is_said_once_and_a_bad_row_only_once(write):
     assert "2 problems found" in result.output, result.output
 
 
+def test_a_table_that_does_not_parse_is_said_once_at_its_line(write):
+    write("skus.csv", "id,unit_cost,price\na,1,2\nb,1,2\n")
+    write("demand.csv", "sku,mean\na,1\nb,2,7\n")  # line 3: a value too many
+    network = write("net.yaml", "name: n\nskus: skus.csv\nnodes:\n  - {id: s, kind: supplier}\n"
+                                "  - {id: st1, kind: store, demand: {dist: poisson, mean: demand.csv}}\n"
+                                "  - {id: st2, kind: store, demand: {dist: poisson, mean: demand.csv}}\n"
+                                "lanes:\n  - {from: s, to: st1, transit_days: 1}\n  - {from: s, to: st2, transit_days: 1}\n")
+    result = run_cli("validate", network)
+    assert result.exit_code == 2, result.output
+    assert f"{network.parent / 'demand.csv'}:3: 3 values where the header has 2 columns" in result.output
+    assert "1 problem found" in result.output, result.output  # not once per store that names the table
+
+
 def test_a_good_sku_table_loads_every_row_with_defaults_for_empty_cells(write):
     from twin.network import load_network
 

@@ -20,7 +20,7 @@ from twin.model import STOCK, STORE, SUPPLIER, DurationSpec, LaneInfo, Model, Su
 from twin.problems import Problem, ProblemList
 from twin.schema.messages import problems_from_error
 from twin.schema.network import NetworkFile, Sku
-from twin.tables import SkuValues, TableCache, sha256_of
+from twin.tables import SkuValues, TableCache, read_problem, sha256_of
 from twin.yamlio import YamlDocument, load_yaml
 
 _ROLE_RANK = {STORE: 0, STOCK: 1, SUPPLIER: 2}
@@ -91,7 +91,8 @@ def _row_message(err: dict, absent: list[str], unknown: list[str]) -> str | None
         return f"column '{column}' must be a finite number (got {value!r})"
     if err["type"] in ("greater_than_equal", "greater_than"):
         limit = next(iter((err.get("ctx") or {}).values()), 0)
-        return f"column '{column}' must be {'>=' if err['type'] == 'greater_than_equal' else '>'} {limit} (got {value!r})"
+        op = ">=" if err["type"] == "greater_than_equal" else ">"
+        return f"column '{column}' must be {op} {limit} (got {value!r})"
     if err["type"] in ("float_parsing", "float_type"):
         return f"column '{column}' must be a number (got {value!r})"
     return f"column '{column}': {err['msg']} (got {value!r})"
@@ -133,7 +134,8 @@ def _read_skus(spec: NetworkFile, doc: YamlDocument, cache: TableCache,
     try:
         frame = cache.load(spec.skus)
     except Exception as exc:
-        problems.append(doc.problem(("skus",), f"cannot read SKU table '{spec.skus}': {exc}"))
+        problems.append(read_problem(path, exc)
+                        or doc.problem(("skus",), f"cannot read SKU table '{spec.skus}': {' '.join(str(exc).split())}"))
         return []
     offset = 2 if path.suffix.lower() == ".csv" else 1
     records = _records(frame)
@@ -147,11 +149,11 @@ def _read_skus(spec: NetworkFile, doc: YamlDocument, cache: TableCache,
     # A missing or unknown column is reported once, at the header, not on every row.
     columns = [str(c) for c in frame.columns]
     allowed = list(Sku.model_fields)
-    absent = [name for name, info in Sku.model_fields.items() if info.is_required() and name not in columns]
+    required = [name for name, info in Sku.model_fields.items() if info.is_required()]
+    absent = [name for name in required if name not in columns]
     unknown = [c for c in columns if c not in allowed]
     for name in absent:
-        problems.append(Problem(str(path), 1, f"no column '{name}'; the SKU table needs columns "
-                                              f"{', '.join(n for n, f in Sku.model_fields.items() if f.is_required())}"))
+        problems.append(Problem(str(path), 1, f"no column '{name}'; the SKU table needs columns {', '.join(required)}"))
     for name in unknown:
         close = difflib.get_close_matches(name, allowed, n=1)
         problems.append(Problem(str(path), 1, f"unknown column '{name}'"

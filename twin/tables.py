@@ -40,6 +40,22 @@ def read_table(path: Path) -> pd.DataFrame:
     raise ValueError(f"unsupported table format '{suffix}'; use .csv or .parquet")
 
 
+def read_problem(path: Path, exc: Exception) -> Problem | None:
+    """A CSV that cannot be parsed, at the line the parser names (None if it names none)."""
+    import re
+
+    message = " ".join(str(exc).split())
+    found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", message)
+    if found:
+        want, line, got = found.groups()
+        return Problem(str(path), int(line), f"{got} values where the header has {want} columns; "
+                                             "give every row one value per column (quote values that hold commas)")
+    found = re.search(r"line (\d+)", message)
+    if isinstance(exc, pd.errors.ParserError) and found:
+        return Problem(str(path), int(found.group(1)), f"cannot read the table: {message}")
+    return None
+
+
 @dataclass
 class TableCache:
     """Loads each referenced table once and remembers every input file's hash."""
@@ -72,6 +88,7 @@ class SkuValues:
     problems: list[Problem]
     _mapped: dict = field(default_factory=dict)  # (table, column, node, allow_negative) -> (index, values)
     _catalogue: pd.Index | None = None           # SKU ids in catalogue order, built on first use
+    _said: set = field(default_factory=set)      # (table, what) already reported: once per table
 
     def resolve(self, value: Any, loc: tuple, column: str, node_id: str,
                 default: float, allow_negative: bool = False) -> np.ndarray:
@@ -115,13 +132,18 @@ class SkuValues:
         try:
             frame = self.cache.load(name)
         except Exception as exc:  # pandas/pyarrow raise many kinds
-            self.problems.append(self.doc.problem(loc, f"cannot read table '{name}': {exc}"))
+            if (path, "read") not in self._said:  # said once, however many nodes name the table
+                self._said.add((path, "read"))
+                self.problems.append(read_problem(path, exc) or self.doc.problem(
+                    loc, f"cannot read table '{name}': {' '.join(str(exc).split())}"))
             return out
         missing = [c for c in ("sku", column) if c not in frame.columns]
         if missing:
-            self.problems.append(Problem(
-                str(path), 1, f"missing column(s) {', '.join(missing)}; a table for '{column}' needs "
-                              f"columns 'sku' and '{column}' (and optionally 'node')"))
+            if (path, column) not in self._said:
+                self._said.add((path, column))
+                self.problems.append(Problem(
+                    str(path), 1, f"missing column(s) {', '.join(missing)}; a table for '{column}' needs "
+                                  f"columns 'sku' and '{column}' (and optionally 'node')"))
             return out
         per_node = "node" in frame.columns
         key = (path, column, node_id if per_node else None, allow_negative)
