@@ -186,6 +186,22 @@ def test_messages_print_the_files_words_as_written(write, tmp_path):
     assert "[bold]q[/b] :100: on teaching" in result.output
 
 
+def test_a_network_where_a_scenario_belongs_and_the_other_way_round(write, tmp_path):
+    scenario = write("s.yaml", scenario_text())
+    result = run_cli("run", "--no-review", TEACHING, "--out", tmp_path / "out")
+    assert result.exit_code == 2, result.output
+    assert f"{TEACHING}:1: this is a network file, not a scenario" in result.output
+    assert "1 problem found" in result.output
+    result = run_cli("stress", scenario, "--out", tmp_path / "out")
+    assert result.exit_code == 2, result.output
+    assert f"{scenario}:1: this is a scenario file, not a network" in result.output
+    assert f"(this one names '{TEACHING}')" in result.output
+    chained = write("c.yaml", scenario_text(network="s.yaml"))
+    result = run_cli("validate", chained)
+    assert result.exit_code == 2, result.output
+    assert f"{chained}:2: 's.yaml' is a scenario file; 'network' names the network file" in result.output
+
+
 def test_debug_shows_the_traceback(write):
     network = write("net.yaml", BAD_NETWORK_LINES["unknown_key"][0])
     result = run_cli("--debug", "validate", network)

@@ -303,15 +303,14 @@ def validate(files: tuple[Path, ...], settings: tuple[str, ...]) -> None:
     from twin.network import load_network
     from twin.problems import Problem
     from twin.scenario import load_scenario
-    from twin.yamlio import load_yaml
+    from twin.yamlio import kind_of, load_yaml
 
     problems: list[Problem] = []
     checked = []
     for path in files:
         try:
-            doc = load_yaml(path)
-            data = doc.data if isinstance(doc.data, dict) else {}
-            if "horizon_days" in data or "disruptions" in data or "network" in data:
+            kind = kind_of(load_yaml(path).data)
+            if kind == "scenario":
                 scenario = load_scenario(path, settings)
                 extra = ""
                 if scenario.spec.mitigations:
@@ -321,7 +320,7 @@ def validate(files: tuple[Path, ...], settings: tuple[str, ...]) -> None:
                 checked.append(f"{path}: scenario '{scenario.name}' on network '{scenario.model.name}' "
                                f"({scenario.model.n_nodes} nodes, {scenario.model.n_skus} SKUs), "
                                f"{len(scenario.spec.disruptions)} disruption(s){extra}")
-            elif "nodes" in data or "skus" in data:
+            elif kind == "network":
                 model = load_network(path)
                 checked.append(f"{path}: network '{model.name}' ({model.n_nodes} nodes, {model.n_skus} SKUs, "
                                f"{len(model.lanes)} lanes)")

@@ -21,7 +21,7 @@ from twin.problems import Problem, ProblemList
 from twin.schema.messages import problems_from_error
 from twin.schema.network import NetworkFile, Sku
 from twin.tables import SkuValues, TableCache, read_problem, sha256_of
-from twin.yamlio import YamlDocument, load_yaml
+from twin.yamlio import YamlDocument, kind_of, load_yaml
 
 _ROLE_RANK = {STORE: 0, STOCK: 1, SUPPLIER: 2}
 #: Above this many node x SKU positions, per position numbers are kept in single precision.
@@ -31,6 +31,11 @@ LARGE_SKU_LOCATIONS = 2_000_000
 def load_network(path: str | Path) -> Model:
     """Load and validate a network file; raise :class:`ProblemList` on any problem."""
     doc = load_yaml(path)
+    if kind_of(doc.data) == "scenario":
+        named = doc.data.get("network")
+        hint = f" (this one names '{named}')" if isinstance(named, str) else ""
+        raise ProblemList([Problem(str(doc.path), 1, f"this is a scenario file, not a network; give the network "
+                                                     f"file a scenario names in 'network:'{hint}")])
     try:
         spec = NetworkFile.model_validate(doc.data)
     except ValidationError as exc:

@@ -27,7 +27,7 @@ from twin.schema.messages import problems_from_error
 from twin.schema.network import NetworkFile
 from twin.schema.scenario import ScenarioFile
 from twin.tables import sha256_of
-from twin.yamlio import YamlDocument, load_yaml
+from twin.yamlio import YamlDocument, kind_of, load_yaml
 
 BASELINE, SCENARIO = "baseline", "scenario"
 
@@ -187,6 +187,11 @@ def load_scenario(path: str | Path, settings: list[str] | tuple[str, ...] = ()) 
     ``settings`` are ``key.path=value`` overrides from the command line.
     """
     doc, extended, extended_files = compose(path)
+    if kind_of(doc.data) == "network":
+        raise ProblemList([Problem(str(doc.path), 1, "this is a network file, not a scenario; give a scenario that "
+                                                     "names it (network: ..., horizon_days: ...; see "
+                                                     "docs/file-formats.md), or check it with twin validate, "
+                                                     "or stress it with twin stress")])
     cli, problems = ov.from_command_line(list(settings))
     spec0, found = _validate_scenario(doc)
     if spec0 is None:
@@ -197,6 +202,10 @@ def load_scenario(path: str | Path, settings: list[str] | tuple[str, ...] = ()) 
                                                                 f"(looked for {network_path}); the path is "
                                                                 "relative to the scenario file")])
     network_doc = load_yaml(network_path)
+    if kind_of(network_doc.data) == "scenario":
+        raise ProblemList(problems + [doc.problem(("network",), f"'{network_path.name}' is a scenario file; 'network' "
+                                                                "names the network file (with nodes and skus); to "
+                                                                "build on a scenario, use 'extends'")])
 
     own = ov.from_mapping(spec0.overrides, "scenario", doc, ("overrides",))
     mitigations = {m.name: ov.from_mapping(m.overrides, f"mitigation {m.name}", doc, ("mitigations", i, "overrides"))

@@ -121,6 +121,17 @@ def _construct(loader: _Loader, node: yaml.Node, path: PathKey, lines: dict,
     return loader.construct_object(node, deep=True)
 
 
+def kind_of(data) -> str | None:
+    """``"scenario"`` or ``"network"``: which file a parsed document looks like (None: neither)."""
+    if not isinstance(data, dict):
+        return None
+    if "horizon_days" in data or "disruptions" in data or "network" in data:
+        return "scenario"
+    if "nodes" in data or "skus" in data:
+        return "network"
+    return None
+
+
 def load_yaml(path: str | Path) -> YamlDocument:
     """Parse ``path`` and return its data with a line for every key path.
 
