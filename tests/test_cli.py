@@ -12,6 +12,7 @@ import pytest
 from tests.conftest import NETWORKS, SCENARIOS, run_cli
 from twin.reports.columns import RUN_TABLES, TABLES
 from twin.reports.writer import read_metadata
+from twin.runplan import BYTES_PER_NODE_DAY
 
 TEACHING = NETWORKS / "teaching.yaml"
 
@@ -200,6 +201,28 @@ def test_a_network_where_a_scenario_belongs_and_the_other_way_round(write, tmp_p
     result = run_cli("validate", chained)
     assert result.exit_code == 2, result.output
     assert f"{chained}:2: 's.yaml' is a scenario file; 'network' names the network file" in result.output
+
+
+def test_a_run_too_big_for_the_memory_is_refused_before_it_starts(write, tmp_path, monkeypatch):
+    import psutil
+
+    import twin.run
+    monkeypatch.setattr(twin.run, "execute", lambda *a, **k: pytest.fail("started a run that cannot fit"))
+    monkeypatch.setattr(psutil, "virtual_memory", lambda: type("Memory", (), {"available": 2 ** 30})())
+    scenario = write("s.yaml", scenario_text(replications=3))  # horizon_days on line 3
+    assert run_cli("validate", scenario).exit_code == 0  # the file itself is fine
+    # 3 replications x 2 variants x 60 days x 7 nodes fit in 1 GB; a horizon a few zeros too long does not.
+    result = run_cli("run", "--no-review", scenario, "--out", tmp_path / "out", "--set", "horizon_days=6000000")
+    assert result.exit_code == 2, result.output
+    need = 3 * 2 * 6_000_000 * 7 * BYTES_PER_NODE_DAY / 2 ** 30
+    assert (f"--set horizon_days=6000000:0: the run would hold about {need:,.1f} GB of daily records "
+            "(3 replications x 2 variants x 6,000,000 days x 7 nodes), more than the 1.0 GB of memory free") \
+        in result.output
+    result = run_cli("run", "--no-review", scenario, "--out", tmp_path / "out", "--replications", "300000")
+    assert result.exit_code == 2 and f"{scenario}:3: the run would hold about" in result.output, result.output
+    result = run_cli("stress", TEACHING, "--ttr-days", "3", "--horizon-days", "9000000", "--out", tmp_path / "out")
+    assert result.exit_code == 2 and "--horizon-days:0: the run would hold about" in result.output, result.output
+    assert not (tmp_path / "out").exists()
 
 
 def test_debug_shows_the_traceback(write):

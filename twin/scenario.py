@@ -53,6 +53,7 @@ class Scenario:
     sweep_key: str | None = None
     sweep_values: list[float] = field(default_factory=list)
     input_hashes: dict[str, str] = field(default_factory=dict)
+    horizon_origin: tuple[str, int] = ("", 0)   # file and line that set horizon_days (or the --set)
 
     @property
     def name(self) -> str:
@@ -262,7 +263,10 @@ def load_scenario(path: str | Path, settings: list[str] | tuple[str, ...] = ()) 
         hashes.update(v.model.input_hashes)
     for file in extended_files:
         hashes[str(file)] = sha256_of(file)
-    return Scenario(specs[0], doc.path, variants, sweep_key, [v for v in sweep_values if v is not None], hashes)
+    horizon_origin = next((o.origin for o in reversed(cli) if o.parts == ["horizon_days"]),
+                          doc.locate(("horizon_days",)))
+    return Scenario(specs[0], doc.path, variants, sweep_key, [v for v in sweep_values if v is not None], hashes,
+                    horizon_origin)
 
 
 def _model(net: YamlDocument, cache: dict[str, Model], problems: list[Problem]) -> Model | None:
