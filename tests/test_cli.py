@@ -343,7 +343,8 @@ def test_a_table_that_does_not_parse_is_said_once_at_its_line(write):
     network = write("net.yaml", "name: n\nskus: skus.csv\nnodes:\n  - {id: s, kind: supplier}\n"
                                 "  - {id: st1, kind: store, demand: {dist: poisson, mean: demand.csv}}\n"
                                 "  - {id: st2, kind: store, demand: {dist: poisson, mean: demand.csv}}\n"
-                                "lanes:\n  - {from: s, to: st1, transit_days: 1}\n  - {from: s, to: st2, transit_days: 1}\n")
+                                "lanes:\n  - {from: s, to: st1, transit_days: 1}\n"
+                                "  - {from: s, to: st2, transit_days: 1}\n")
     result = run_cli("validate", network)
     assert result.exit_code == 2, result.output
     assert f"{network.parent / 'demand.csv'}:3: 3 values where the header has 2 columns" in result.output

@@ -369,7 +369,8 @@ class Page:
             out.append([str(int(r["rank"])), _esc(r["node"]), _esc(r["kind"]),
                         bar + num(key + ".risk_exposure_index", r["risk_exposure_index"], "index"),
                         num(key + ".impact", r["impact"], kind), f"{r['ttr_days']:g}",
-                        f"<span data-key='{_esc(key)}.tts_days' data-value='{r['tts_days']!r}'>{_esc(tts)}</span>", flag])
+                        f"<span data-key='{_esc(key)}.tts_days' data-value='{r['tts_days']!r}'>{_esc(tts)}</span>",
+                        flag])
             md.append(f"| {int(r['rank'])} | {r['node']} | {r['kind']} | {r['risk_exposure_index']:.3f} | "
                       f"{fmt(r['impact'], kind)} | {r['ttr_days']:g} | {tts} | {'yes' if r['mitigate'] else 'no'} |")
         threshold = float(s["tts_threshold"].iloc[0])
