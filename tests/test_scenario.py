@@ -52,4 +52,38 @@ def test_warmup_must_be_shorter_than_horizon(write):
     path = write("s.yaml", f"name: s\nnetwork: {NETWORKS / 'teaching.yaml'}\nhorizon_days: 10\nwarmup_days: 10\n")
     with pytest.raises(ProblemList) as info:
         load_scenario(path)
-    assert "must be less than 'horizon_days'" in str(info.value)
+    assert f"{path}:4: 'warmup_days' (10) must be less than 'horizon_days' (10)" in str(info.value)
+
+
+CLOSURE = "disruptions:\n  - {name: c, type: hub_closure, node: hub-chicago, start_day: 10, duration_days: 2}\n"
+
+
+@pytest.mark.parametrize("tail, line, expected", [
+    ("sweep:\n  disruptions.c.duration_days: [1, 2]\n  horizon_days: [30]\n", 8,
+     "'sweep' takes one key path and its list of values (got 2 key paths"),
+    ("mitigations:\n  - {name: m, overrides: {reroute: cheapest}}\n  - {name: m, overrides: {reroute: fastest}}\n", 8,
+     "mitigation name 'm' is used 2 times"),
+    ("mitigations:\n  - {name: baseline, overrides: {reroute: cheapest}}\n", 8,
+     "a mitigation cannot be named 'baseline'"),
+])
+def test_whole_scenario_checks_are_located_at_their_key(write, tail, line, expected):
+    path = write("s.yaml", HEAD + CLOSURE + tail)
+    with pytest.raises(ProblemList) as info:
+        load_scenario(path)
+    assert f"{path}:{line}: {expected}" in str(info.value), str(info.value)
+
+
+def test_a_scenario_that_only_extends_another_is_a_scenario(write):
+    from tests.conftest import run_cli
+
+    write("base.yaml", HEAD + CLOSURE)
+    child = write("child.yaml", "name: child\nextends: base.yaml\n"
+                                "mitigations:\n  - {name: m, overrides: {reroute: cheapest}}\n"
+                                "  - {name: m, overrides: {reroute: fastest}}\n")
+    result = run_cli("validate", child)
+    assert result.exit_code == 2, result.output
+    assert f"{child}:3: mitigation name 'm' is used 2 times" in result.output  # the child's block, not the base's
+    write("child.yaml", "name: child\nextends: base.yaml\nsweep:\n  disruptions.c.duration_days: [1, 3]\n")
+    result = run_cli("validate", child)
+    assert result.exit_code == 0, result.output
+    assert "scenario 'child'" in result.output and "sweep of disruptions.c.duration_days over 2 values" in result.output

@@ -309,7 +309,7 @@ def validate(files: tuple[Path, ...], settings: tuple[str, ...]) -> None:
     checked = []
     for path in files:
         try:
-            kind = kind_of(load_yaml(path).data)
+            kind = kind_of(load_yaml(path).data, mixed=True)
             if kind == "scenario":
                 scenario = load_scenario(path, settings)
                 extra = ""
@@ -326,7 +326,7 @@ def validate(files: tuple[Path, ...], settings: tuple[str, ...]) -> None:
                                f"{len(model.lanes)} lanes)")
             else:
                 problems.append(Problem(str(path), 1, "neither a network (needs 'nodes') nor a scenario "
-                                                      "(needs 'network' and 'horizon_days')"))
+                                                      "(needs 'network' and 'horizon_days', or 'extends')"))
         except ProblemList as exc:
             problems.extend(exc.problems)
     if problems:

@@ -141,6 +141,7 @@ def _merge(base: YamlDocument, child: YamlDocument) -> YamlDocument:
         if key in ("disruptions", "mitigations") and isinstance(value, list) and isinstance(data.get(key), list):
             offset = len(data[key])
             data[key] = data[key] + value
+            foreign.pop((key,), None)  # the block as a whole is the child's (its items keep their files)
             for path, line in child.lines.items():
                 if path[:1] == (key,) and len(path) > 1:
                     lines[(key, path[1] + offset) + path[2:]] = line

@@ -121,13 +121,24 @@ def _construct(loader: _Loader, node: yaml.Node, path: PathKey, lines: dict,
     return loader.construct_object(node, deep=True)
 
 
-def kind_of(data) -> str | None:
-    """``"scenario"`` or ``"network"``: which file a parsed document looks like (None: neither)."""
+def kind_of(data, mixed: bool = False) -> str | None:
+    """``"scenario"`` or ``"network"``: which file a parsed document is, by the keys only one kind has.
+
+    A document with keys of both kinds is neither (None), unless ``mixed``: then the kind with more
+    of its keys (a scenario on a tie). None too for a document with keys of neither.
+    """
     if not isinstance(data, dict):
         return None
-    if "horizon_days" in data or "disruptions" in data or "network" in data:
+    from twin.schema.network import NetworkFile
+    from twin.schema.scenario import ScenarioFile
+
+    network_keys = {info.alias or name for name, info in NetworkFile.model_fields.items()}
+    scenario_keys = {info.alias or name for name, info in ScenarioFile.model_fields.items()}
+    keys = {str(k) for k in data}
+    scenario, network = len(keys & (scenario_keys - network_keys)), len(keys & (network_keys - scenario_keys))
+    if scenario and (not network or mixed and scenario >= network):
         return "scenario"
-    if "nodes" in data or "skus" in data:
+    if network and (not scenario or mixed):
         return "network"
     return None
 

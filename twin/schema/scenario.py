@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar, Literal, Union
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from twin.schema.common import NonNegative, Strict
 
@@ -322,18 +322,33 @@ class ScenarioFile(Strict):
     resilience: Resilience = Resilience()
     """Thresholds of the resilience metrics (time below threshold, time to recover)."""
 
-    @model_validator(mode="after")
-    def _checks(self):
-        if self.warmup_days >= self.horizon_days:
-            raise ValueError(f"'warmup_days' ({self.warmup_days}) must be less than "
-                             f"'horizon_days' ({self.horizon_days})")
-        if self.sweep is not None:
-            if len(self.sweep) != 1:
-                raise ValueError("'sweep' takes one key path and its list of values")
-            values = next(iter(self.sweep.values()))
-            if not values:
+    # Field validators, not one model validator: each problem is reported at its own key's line.
+    @field_validator("warmup_days")
+    @classmethod
+    def _warmup_in_horizon(cls, value, info):
+        horizon = info.data.get("horizon_days")
+        if horizon is not None and value >= horizon:
+            raise ValueError(f"'warmup_days' ({value}) must be less than 'horizon_days' ({horizon})")
+        return value
+
+    @field_validator("sweep")
+    @classmethod
+    def _one_sweep(cls, value):
+        if value is not None:
+            if len(value) != 1:
+                raise ValueError(f"'sweep' takes one key path and its list of values (got {len(value)} key paths: "
+                                 f"{', '.join(value)}); sweep one, and set the others with 'overrides'")
+            if not next(iter(value.values())):
                 raise ValueError("'sweep' needs at least one value")
-        names = [m.name for m in self.mitigations]
-        if len(set(names)) != len(names) or {"baseline", "scenario"} & set(names):
-            raise ValueError("mitigation names must be unique and not 'baseline' or 'scenario'")
-        return self
+        return value
+
+    @field_validator("mitigations")
+    @classmethod
+    def _mitigation_names(cls, value):
+        names = [m.name for m in value]
+        for name in dict.fromkeys(names):
+            if name in ("baseline", "scenario"):
+                raise ValueError(f"a mitigation cannot be named '{name}' (that is a variant's name); rename it")
+            if names.count(name) > 1:
+                raise ValueError(f"mitigation name '{name}' is used {names.count(name)} times; names must be unique")
+        return value
