@@ -349,6 +349,10 @@ def test_a_table_that_does_not_parse_is_said_once_at_its_line(write):
     assert result.exit_code == 2, result.output
     assert f"{network.parent / 'demand.csv'}:3: 3 values where the header has 2 columns" in result.output
     assert "1 problem found" in result.output, result.output  # not once per store that names the table
+    write("demand.csv", "sku,mean\na,1\n\"b,2\n")  # line 3: a quote never closed
+    result = run_cli("validate", network)
+    assert f"{network.parent / 'demand.csv'}:3: a quote opened on this line is never closed" in result.output, \
+        result.output
 
 
 def test_a_good_sku_table_loads_every_row_with_defaults_for_empty_cells(write):

@@ -50,6 +50,10 @@ def read_problem(path: Path, exc: Exception) -> Problem | None:
         want, line, got = found.groups()
         return Problem(str(path), int(line), f"{got} values where the header has {want} columns; "
                                              "give every row one value per column (quote values that hold commas)")
+    found = re.search(r"EOF inside string starting at row (\d+)", message)
+    if found:  # pandas counts rows from 0 at the header: row r is line r + 1
+        return Problem(str(path), int(found.group(1)) + 1, "a quote opened on this line is never closed; "
+                                                           "close it, or remove it")
     found = re.search(r"line (\d+)", message)
     if isinstance(exc, pd.errors.ParserError) and found:
         return Problem(str(path), int(found.group(1)), f"cannot read the table: {message}")
