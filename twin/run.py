@@ -23,11 +23,10 @@ import numpy as np
 import pandas as pd
 
 import twin
-from twin.problems import ProblemList
 from twin.reports import compare, tables
 from twin.reports.writer import atomic_folder, check_folder, write_json, write_parquet
 from twin.resilience import Thresholds, resilience_table
-from twin.runplan import Plan, default_workers, execute, memory_problem
+from twin.runplan import Plan, check_memory, default_workers, execute
 from twin.scenario import Scenario, load_scenario
 
 if TYPE_CHECKING:
@@ -129,15 +128,9 @@ def run_scenario(path: str | Path, out: str | Path | None = None, replications: 
     workers = workers if workers is not None else default_workers()
     plan = Plan(variants=scenario.variants, horizon_days=spec.horizon_days, warmup_days=spec.warmup_days,
                 seed=root_seed, replications=reps)
-    too_big = memory_problem(plan, scenario.model.n_nodes, scenario.horizon_origin)
-    if too_big:
-        raise ProblemList([too_big])
+    check_memory(plan, scenario.model.n_nodes, scenario.horizon_origin)
     out_path = Path(out) if out is not None else default_out(spec.name)
-    if resume and out_path.exists() and not overwrite:
-        from twin.reports.writer import ReportExists
-        raise ReportExists(f"{out_path} is a finished report: nothing to resume (choose another --out, "
-                           "or pass --overwrite to run it again)")
-    check_folder(out_path, overwrite)  # before the work: a folder that exists, or a place that cannot be written
+    check_folder(out_path, overwrite, resume)  # before the work: an existing folder, or a place not writable
 
     done = 0
 

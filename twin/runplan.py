@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 from twin.engine import RunResult, simulate, stream
 from twin.engine.run import EVENTS
-from twin.problems import Problem
+from twin.problems import Problem, ProblemList
 from twin.scenario import Variant
 
 Results = list[list[RunResult]]  # [replication][variant]
@@ -62,8 +62,8 @@ class Plan:
 BYTES_PER_NODE_DAY = 1536
 
 
-def memory_problem(plan: Plan, n_nodes: int, origin: tuple[str, int]) -> Problem | None:
-    """A problem at ``origin`` if the plan's daily records would not fit in this machine's free memory.
+def check_memory(plan: Plan, n_nodes: int, origin: tuple[str, int]) -> None:
+    """Raise a problem at ``origin`` if the plan's daily records would not fit in this machine's free memory.
 
     Catches a horizon or a replication count off by a few zeros before it fills the memory; it is
     not a bound on the whole run (the network's own arrays come on top).
@@ -72,12 +72,12 @@ def memory_problem(plan: Plan, n_nodes: int, origin: tuple[str, int]) -> Problem
 
     node_days = plan.replications * len(plan.variants) * plan.horizon_days * n_nodes
     need, free = node_days * BYTES_PER_NODE_DAY, psutil.virtual_memory().available
-    if need <= free:
-        return None
-    return Problem(*origin, f"the run would hold about {need / 2**30:,.1f} GB of daily records "
-                            f"({plan.replications:,} replications x {len(plan.variants)} variants x "
-                            f"{plan.horizon_days:,} days x {n_nodes:,} nodes), more than the "
-                            f"{free / 2**30:,.1f} GB of memory free; shorten the horizon or run fewer replications")
+    if need > free:
+        raise ProblemList([Problem(*origin, f"the run would hold about {need / 2**30:,.1f} GB of daily records "
+                                            f"({plan.replications:,} replications x {len(plan.variants)} variants x "
+                                            f"{plan.horizon_days:,} days x {n_nodes:,} nodes), more than the "
+                                            f"{free / 2**30:,.1f} GB of memory free; shorten the horizon or run "
+                                            "fewer replications")])
 
 
 def default_workers() -> int:

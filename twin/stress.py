@@ -52,7 +52,7 @@ from twin.reports.columns import STRESS
 from twin.reports.writer import check_folder
 from twin.resilience import Thresholds, stores_below
 from twin.run import default_out, nodes_info, report_tables, write_report
-from twin.runplan import Plan, default_workers, execute, memory_problem
+from twin.runplan import Plan, check_memory, default_workers, execute
 from twin.scenario import BASELINE, Scenario, Variant
 from twin.schema.scenario import NodeClosure, ScenarioFile
 from twin.yamlio import load_yaml
@@ -262,10 +262,8 @@ def run_stress(network: str | Path, out: str | Path | None = None, options: Stre
     # Phase 1: baseline and every node closed for its TTR (kept whole: the report).
     baseline = Variant(0, BASELINE, model, EventPlan())
     at_ttr = [closure_variant(model, t.node, W, t.ttr_days) for t in targets]
-    too_big = memory_problem(Plan(variants=[baseline, *at_ttr], horizon_days=total_days, warmup_days=W,
-                                  seed=options.seed, replications=R), model.n_nodes, ("--horizon-days", 0))
-    if too_big:
-        raise ProblemList([too_big])
+    check_memory(Plan(variants=[baseline, *at_ttr], horizon_days=total_days, warmup_days=W, seed=options.seed,
+                      replications=R), model.n_nodes, ("--horizon-days", 0))
     kept = run([baseline, *at_ttr], keep=1 + len(targets), phase="closures at TTR")
     base_fill = np.array([network_fill_rate(model, r[0]) for r in kept])
     searches = [Search(t) for t in targets]

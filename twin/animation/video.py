@@ -18,7 +18,7 @@ from typing import Iterator
 
 import salabim as sim
 
-from twin.reports.writer import NO_WRITE, check_parent, unwritable
+from twin.reports.writer import check_parent, place_errors
 
 
 def environment(width: int, height: int, fps: int, frames_per_day: int, background: str) -> sim.Environment:
@@ -86,24 +86,18 @@ def to_gif(sources: list[Path], target: Path, fps: int, work: Path) -> None:
 def atomic_file(final: Path) -> Iterator[Path]:
     """Yield a temporary path next to ``final``; rename it to ``final`` on success, remove it on failure."""
     final = Path(final)
-    check_parent(final, "the animation")
-    try:
+    check_parent(final, "the animation", probe=False)  # (making the temporary file is the probe)
+    with place_errors(final, "the animation"):
         handle, name = tempfile.mkstemp(prefix=f".twin-tmp-{final.stem}-", suffix=final.suffix, dir=final.parent)
-    except OSError as error:
-        raise unwritable(final, error, "the animation") from error
     os.close(handle)
     tmp = Path(name)
     try:
-        yield tmp
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, final)
-    except OSError as error:
-        tmp.unlink(missing_ok=True)
-        if error.errno in NO_WRITE:
-            raise unwritable(final, error, "the animation") from error
-        raise
+        with place_errors(final, "the animation"):
+            yield tmp
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
+            os.replace(tmp, final)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

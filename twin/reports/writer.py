@@ -35,29 +35,49 @@ def unwritable(final: Path, error: OSError, what: str = "the report folder") -> 
                             "choose another --out (a folder you can write, on a disk with room)")
 
 
-def check_parent(final: Path, what: str = "the report folder") -> None:
-    """Raise :class:`ReportUnwritable` unless ``final``'s folder exists or can be made, and takes new entries."""
+def check_parent(final: Path, what: str = "the report folder", probe: bool = True) -> None:
+    """Raise :class:`ReportUnwritable` unless ``final``'s folder exists or can be made (and, with
+    ``probe``, takes new entries: left to the caller that makes its entry next)."""
     final = Path(final)
     above = next((p for p in final.parents if p.exists()), None)
     if above is not None and not above.is_dir():
         raise ReportUnwritable(f"cannot write {what} {final}: {above} is a file, not a folder; choose another --out")
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
-        os.rmdir(tempfile.mkdtemp(prefix=f".twin-tmp-{final.name}-", dir=final.parent))
+        if probe:
+            os.rmdir(tempfile.mkdtemp(prefix=f".twin-tmp-{final.name}-", dir=final.parent))
     except OSError as error:
         raise unwritable(final, error, what) from error
 
 
-def check_folder(final: Path, overwrite: bool = False) -> None:
+#: Errors of writing that are the place's, not twin's: the user picks another --out.
+NO_WRITE = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.ENAMETOOLONG}
+
+
+@contextmanager
+def place_errors(final: Path, what: str = "the report folder") -> Iterator[None]:
+    """Raise the place's errors (no room, no permission, a read-only disk) as :class:`ReportUnwritable`."""
+    try:
+        yield
+    except OSError as error:
+        if error.errno in NO_WRITE:
+            raise unwritable(final, error, what) from error
+        raise
+
+
+def check_folder(final: Path, overwrite: bool = False, resume: bool = False, probe: bool = True) -> None:
     """Raise before any work if the report could not be written to ``final``.
 
-    ``final`` must not exist (unless ``overwrite``) and its parent must be a folder this process
-    can create and write into (the parent is created, as writing the report would).
+    ``final`` must not exist (unless ``overwrite``; with ``resume`` an existing one is a finished
+    run) and its parent must be a folder this process can create and write into (the parent is
+    created, as writing the report would).
     """
     final = Path(final)
     if final.exists() and not overwrite:
-        raise ReportExists(f"{final} already exists; choose another --out or pass --overwrite")
-    check_parent(final)
+        raise ReportExists(f"{final} is a finished report: nothing to resume (choose another --out, or pass "
+                           "--overwrite to run it again)" if resume
+                           else f"{final} already exists; choose another --out or pass --overwrite")
+    check_parent(final, probe=probe)
 
 
 @contextmanager
@@ -69,35 +89,25 @@ def atomic_folder(final: Path, overwrite: bool = False) -> Iterator[Path]:
     of room or permission, raise :class:`ReportUnwritable`.
     """
     final = Path(final)
-    check_folder(final, overwrite)
-    try:
+    check_folder(final, overwrite, probe=False)  # (making the temporary folder is the probe)
+    with place_errors(final):
         tmp = Path(tempfile.mkdtemp(prefix=f".twin-tmp-{final.name}-", dir=final.parent))
-    except OSError as error:
-        raise unwritable(final, error) from error
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(tmp, 0o777 & ~umask)
     try:
-        yield tmp
-        if final.exists():
-            trash = Path(tempfile.mkdtemp(prefix=f".twin-old-{final.name}-", dir=final.parent))
-            os.replace(final, trash / final.name)
-            os.replace(tmp, final)
-            shutil.rmtree(trash, ignore_errors=True)
-        else:
-            os.replace(tmp, final)
-    except OSError as error:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if error.errno in NO_WRITE:
-            raise unwritable(final, error) from error
-        raise
+        with place_errors(final):
+            yield tmp
+            if final.exists():
+                trash = Path(tempfile.mkdtemp(prefix=f".twin-old-{final.name}-", dir=final.parent))
+                os.replace(final, trash / final.name)
+                os.replace(tmp, final)
+                shutil.rmtree(trash, ignore_errors=True)
+            else:
+                os.replace(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-
-
-#: Errors of writing that are the place's, not twin's: the user picks another --out.
-NO_WRITE = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.ENAMETOOLONG}
 
 
 def write_parquet(frame: pd.DataFrame, path: Path, metadata: dict) -> None:
