@@ -18,7 +18,7 @@ from twin import checks, policy as policy_math
 from twin.geo import haversine_km
 from twin.model import STOCK, STORE, SUPPLIER, DurationSpec, LaneInfo, Model, SupplyGroup, SupplyLink, Tier
 from twin.problems import Problem, ProblemList
-from twin.schema.messages import problems_from_error
+from twin.schema.messages import describe_value, problems_from_error
 from twin.schema.network import NetworkFile, Sku
 from twin.tables import SkuValues, TableCache, read_problem, sha256_of
 from twin.yamlio import YamlDocument, kind_of, load_yaml
@@ -86,21 +86,11 @@ def _is_empty(value) -> bool:
 def _row_message(err: dict, absent: list[str], unknown: list[str]) -> str | None:
     """What is wrong with one cell of a SKU table row (None: already said once for the column)."""
     column = ".".join(str(x) for x in err["loc"])
-    value = err.get("input")
-    value = value.item() if isinstance(value, np.generic) else value
     if err["type"] == "missing":
         return None if column in absent else f"column '{column}' is empty; give a value"
     if err["type"] == "extra_forbidden":
         return None if column in unknown else f"unknown column '{column}'"
-    if err["type"] == "finite_number":
-        return f"column '{column}' must be a finite number (got {value!r})"
-    if err["type"] in ("greater_than_equal", "greater_than"):
-        limit = next(iter((err.get("ctx") or {}).values()), 0)
-        op = ">=" if err["type"] == "greater_than_equal" else ">"
-        return f"column '{column}' must be {op} {limit} (got {value!r})"
-    if err["type"] in ("float_parsing", "float_type"):
-        return f"column '{column}' must be a number (got {value!r})"
-    return f"column '{column}': {err['msg']} (got {value!r})"
+    return "column " + describe_value(err, column)
 
 
 def _records(frame) -> list[dict]:

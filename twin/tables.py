@@ -10,6 +10,7 @@ serve many nodes (rows of other nodes are ignored).
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,8 +43,6 @@ def read_table(path: Path) -> pd.DataFrame:
 
 def read_problem(path: Path, exc: Exception) -> Problem | None:
     """A CSV that cannot be parsed, at the line the parser names (None if it names none)."""
-    import re
-
     message = " ".join(str(exc).split())
     found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", message)
     if found:

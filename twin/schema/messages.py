@@ -7,6 +7,7 @@ import types
 import typing
 from typing import Any, Literal, Union, get_args, get_origin
 
+import numpy as np
 from pydantic import BaseModel, ValidationError
 
 from twin.problems import Problem
@@ -124,8 +125,6 @@ def _describe(err: dict, doc: YamlDocument, root: type[BaseModel]) -> str:
     kind = err["type"]
     loc = tuple(err["loc"])
     ctx = err.get("ctx") or {}
-    field = _field_name(loc, doc)
-    value = err.get("input")
     if kind == "extra_forbidden":
         key = loc[-1]
         allowed = allowed_keys(root, loc[:-1])
@@ -141,6 +140,15 @@ def _describe(err: dict, doc: YamlDocument, root: type[BaseModel]) -> str:
                 f"'{ctx.get('tag')}'; use one of {expected}")
     if kind == "union_tag_not_found":
         return f"missing key {ctx.get('discriminator')}; say which kind this is ({_DOCS})"
+    return describe_value(err, _field_name(loc, doc))
+
+
+def describe_value(err: dict, field: str) -> str:
+    """What is wrong with the value of ``field`` (a pydantic error of a value, not of a key)."""
+    kind = err["type"]
+    ctx = err.get("ctx") or {}
+    value = err.get("input")
+    value = value.item() if isinstance(value, np.generic) else value  # 'nan', not 'np.float64(nan)'
     if kind == "literal_error":
         return f"'{field}' cannot be {value!r}; use one of {ctx.get('expected')}"
     if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
