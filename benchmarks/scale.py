@@ -117,9 +117,11 @@ def main() -> None:
     twin = [sys.executable, "-m", "twin.cli"]
     cache = HERE / ".cache" / f"synthetic-{args.stores}x{args.skus}-s{args.seed}-d{args.days}"
     if not (cache / "network.yaml").exists():
-        subprocess.run(twin + ["generate", "--out", str(cache), "--stores", str(args.stores), "--skus",
-                               str(args.skus), "--seed", str(args.seed), "--horizon-days", str(args.days),
-                               "--overwrite"], check=True)
+        made = subprocess.run(twin + ["generate", "--out", str(cache), "--stores", str(args.stores), "--skus",
+                                      str(args.skus), "--seed", str(args.seed), "--horizon-days", str(args.days),
+                                      "--overwrite"])
+        if made.returncode:  # `twin generate` has said what is wrong (e.g. its city table is missing)
+            sys.exit(made.returncode)
     runs = []
     for i in range(max(1, args.repeats)):
         runs.append(one_run(args, twin, cache))

@@ -35,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 from benchmarks.machine import cpu_model
+from twin.problems import ProblemList
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "scaling.json"
@@ -169,8 +170,12 @@ def main() -> None:
 
     load_before = os.getloadavg()
     started = time.perf_counter()
-    series = {"skus": [measure(args.fixed_stores, int(k), args) for k in args.skus_series.split(",")],
-              "stores": [measure(int(s), args.fixed_skus, args) for s in args.stores_series.split(",")]}
+    try:
+        series = {"skus": [measure(args.fixed_stores, int(k), args) for k in args.skus_series.split(",")],
+                  "stores": [measure(int(s), args.fixed_skus, args) for s in args.stores_series.split(",")]}
+    except ProblemList as error:  # e.g. the city table `twin generate` needs is not beside the checkout
+        print(error, file=sys.stderr)
+        sys.exit(2)
     everything = series["skus"] + series["stores"]
     import datetime as dt
     data = {
