@@ -108,6 +108,29 @@ def test_local_cluster_settings_reach_scheduler_and_workers():
         cluster.close()
 
 
+def test_local_cluster_keeps_dask_errors_off_the_console(capfd):
+    """A worker's ERROR log (e.g. a heartbeat that meets the closing scheduler at shut-down) does not
+    print a traceback under the run's output; CRITICAL still does."""
+    import logging
+
+    from dask.distributed import Client
+
+    def log_on_worker():
+        logging.getLogger("distributed.worker").error("probe-error")
+        logging.getLogger("distributed.worker").critical("probe-critical")
+
+    cluster = distributed.local_cluster(1)
+    try:
+        with Client(cluster) as client:
+            client.run(log_on_worker)
+            time.sleep(0.5)  # the worker process's stderr is its own; let it flush
+    finally:
+        cluster.close()
+    err = capfd.readouterr().err
+    assert "probe-critical" in err  # the worker's log does reach this console ...
+    assert "probe-error" not in err  # ... but not below CRITICAL
+
+
 def _free_port() -> int:
     import socket
     with socket.socket() as s:
