@@ -35,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 from benchmarks.machine import cpu_model
+from benchmarks.networks import synthetic
 
 HERE = Path(__file__).resolve().parent
 
@@ -115,13 +116,7 @@ def main() -> None:
                          "and the run of median wall time is the result.")
     args = ap.parse_args()
     twin = [sys.executable, "-m", "twin.cli"]
-    cache = HERE / ".cache" / f"synthetic-{args.stores}x{args.skus}-s{args.seed}-d{args.days}"
-    if not (cache / "network.yaml").exists():
-        made = subprocess.run(twin + ["generate", "--out", str(cache), "--stores", str(args.stores), "--skus",
-                                      str(args.skus), "--seed", str(args.seed), "--horizon-days", str(args.days),
-                                      "--overwrite"])
-        if made.returncode:  # `twin generate` has said what is wrong (e.g. its city table is missing)
-            sys.exit(made.returncode)
+    cache = synthetic(args.stores, args.skus, args.seed, args.days)
     runs = []
     for i in range(max(1, args.repeats)):
         runs.append(one_run(args, twin, cache))

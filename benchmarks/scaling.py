@@ -35,21 +35,12 @@ from pathlib import Path
 
 import numpy as np
 from benchmarks.machine import cpu_model
-from twin.problems import ProblemList
+from benchmarks.networks import synthetic
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "scaling.json"
 CHART = HERE / "scaling.png"
 
-
-
-def network(stores: int, skus: int, seed: int, days: int) -> Path:
-    """The generated network's folder (generated once, then cached)."""
-    folder = HERE / ".cache" / f"synthetic-{stores}x{skus}-s{seed}-d{days}"
-    if not (folder / "network.yaml").exists():
-        from twin.generate import generate
-        generate(folder, stores=stores, skus=skus, seed=seed, horizon_days=days)
-    return folder / "network.yaml"
 
 
 def point(path: Path, days: int) -> dict:
@@ -69,7 +60,7 @@ def point(path: Path, days: int) -> dict:
 
 
 def measure(stores: int, skus: int, args) -> dict:
-    path = network(stores, skus, args.seed, args.days)
+    path = synthetic(stores, skus, args.seed, args.days) / "network.yaml"
     best = None
     for _ in range(args.repeats):
         load = os.getloadavg()
@@ -170,12 +161,8 @@ def main() -> None:
 
     load_before = os.getloadavg()
     started = time.perf_counter()
-    try:
-        series = {"skus": [measure(args.fixed_stores, int(k), args) for k in args.skus_series.split(",")],
-                  "stores": [measure(int(s), args.fixed_skus, args) for s in args.stores_series.split(",")]}
-    except ProblemList as error:  # e.g. the city table `twin generate` needs is not beside the checkout
-        print(error, file=sys.stderr)
-        sys.exit(2)
+    series = {"skus": [measure(args.fixed_stores, int(k), args) for k in args.skus_series.split(",")],
+              "stores": [measure(int(s), args.fixed_skus, args) for s in args.stores_series.split(",")]}
     everything = series["skus"] + series["stores"]
     import datetime as dt
     data = {
