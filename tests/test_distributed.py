@@ -122,8 +122,7 @@ def test_local_cluster_keeps_dask_errors_off_the_console(capfd):
     cluster = distributed.local_cluster(1)
     try:
         with Client(cluster) as client:
-            client.run(log_on_worker)
-            time.sleep(0.5)  # the worker process's stderr is its own; let it flush
+            client.run(log_on_worker)  # logging's stream handler flushes every record
     finally:
         cluster.close()
     err = capfd.readouterr().err

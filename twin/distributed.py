@@ -89,7 +89,7 @@ def local_cluster(workers: int):
     from dask.distributed import LocalCluster
     # Dask's own log stays quiet below CRITICAL: a replication's error reaches the caller through its
     # future, a dead worker's task is rerun, and at shut-down a worker whose heartbeat meets the
-    # closing scheduler logs an ERROR with a traceback (once in 36 cluster runs today) that
+    # closing scheduler logs an ERROR with a traceback (once in 36 cluster runs on 2026-12-02) that
     # means nothing once every replication is back.
     with dask.config.set(LOCAL_CLUSTER_CONFIG):
         return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
